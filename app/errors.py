@@ -1,0 +1,29 @@
+"""The one error type a program can cause.
+
+Everything that goes wrong because of the program text (and not because of Grafo) is raised as a
+`ProgramError`, so the CLI, the API and the browser can all show it the same way: a kind, a message,
+and where in the source it happened.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+ErrorKind = Literal["syntax", "forbidden", "name", "type", "runtime", "limit", "timeout"]
+
+
+class ProgramError(Exception):
+    """A program could not be traced. `line` and `col` are 1-based; None when no place applies."""
+
+    def __init__(self, kind: ErrorKind, message: str, line: int | None = None, col: int | None = None):
+        super().__init__(message)
+        self.kind: ErrorKind = kind
+        self.message = message
+        self.line = line
+        self.col = col
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "message": self.message, "line": self.line, "col": self.col}
+
+    def __repr__(self) -> str:
+        return f"ProgramError({self.kind!r}, {self.message!r}, line={self.line}, col={self.col})"

@@ -1,0 +1,219 @@
+"""The trace contract (version 1): what the engine returns and what the REST API sends.
+
+A trace is a bipartite graph of tensor nodes and op nodes, plus the order things happened in:
+forward steps in execution order, backward steps in the order the autograd engine really ran them.
+Positions in the source are 1-based lines and 1-based columns (counted in characters), the way an
+editor shows them; `end_col` is the column just after the last character.
+
+Numbers that JSON cannot hold (NaN, +Inf, -Inf) are sent as the strings "nan", "inf" and "-inf".
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field
+
+TRACE_VERSION = 1
+
+# A number as it travels in JSON: finite floats and ints as themselves, non-finite floats as strings.
+Number = Union[bool, int, float, Literal["nan", "inf", "-inf"]]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Span(Model):
+    """Where in the source something came from."""
+
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+
+class TensorValue(Model):
+    """A tensor summarised for display: its numbers up to a cap, and statistics over all of them."""
+
+    shape: list[int]
+    dtype: str
+    numel: int
+    data: Any = Field(
+        description="Nested lists shaped like the tensor (a bare number for 0-d tensors). "
+        "When `truncated`, a flat list of the first elements in row-major order."
+    )
+    truncated: bool = False
+    min: Number | None = None
+    max: Number | None = None
+    mean: Number | None = None
+
+
+class SavedValue(Model):
+    """One of the values an autograd node saved for backward (torchviz's `show_saved`)."""
+
+    name: str = Field(description="Attribute name without the `_saved_` prefix, e.g. `self`, `exponent`.")
+    tensor: TensorValue | None = None
+    text: str | None = Field(default=None, description="Short text for values that are not tensors.")
+    node: str | None = Field(default=None, description="The tensor node this saved tensor is, when known.")
+
+
+TensorRole = Literal["param", "constant", "intermediate", "root"]
+
+
+class TensorNode(Model):
+    id: str
+    kind: Literal["tensor"] = "tensor"
+    name: str | None = Field(default=None, description="The last program name bound to this tensor.")
+    names: list[str] = Field(default_factory=list, description="Every program name bound to it, in order.")
+    label: str = Field(description="Name, or a short expression that made the tensor.")
+    role: TensorRole = Field(
+        description="param: a leaf that requires grad; constant: needs no grad; intermediate; "
+        "root: a tensor backward() ran from."
+    )
+    value: TensorValue
+    grad: TensorValue | None = Field(
+        default=None,
+        description="Leaves: `.grad` as torch holds it when the program ends. Other tensors: "
+        "dJ/d(tensor) summed over the recorded backward passes.",
+    )
+    requires_grad: bool
+    is_leaf: bool
+    version: int = Field(description="How many in-place changes this tensor object had before this node.")
+    span: Span | None = None
+    producer: str | None = Field(default=None, description="Id of the op that made it, if any.")
+
+
+class OpNode(Model):
+    id: str
+    kind: Literal["op"] = "op"
+    op: str = Field(description="Canonical op name, e.g. `mul`, `pow`, `sum`, `add_` for in-place.")
+    label: str = Field(description="Short display label, e.g. `×`, `pow 2`, `sum`.")
+    params: dict[str, str] = Field(default_factory=dict, description="Non-tensor arguments, as text.")
+    grad_fn: str | None = Field(default=None, description="Autograd node type of the output, e.g. `MulBackward0`.")
+    internal_grad_fns: list[str] = Field(
+        default_factory=list, description="Other autograd nodes this one call created (e.g. cross_entropy)."
+    )
+    saved: list[SavedValue] = Field(default_factory=list)
+    inplace: bool = False
+    inputs: list[str] = Field(default_factory=list, description="Input tensor ids, by argument position.")
+    outputs: list[str] = Field(default_factory=list, description="Output tensor ids, by output index.")
+    span: Span | None = None
+    source: str | None = Field(default=None, description="The source text of the expression.")
+
+
+Node = TensorNode | OpNode
+
+
+class Edge(Model):
+    source: str
+    target: str
+    kind: Literal["input", "output"] = Field(description="input: tensor -> op; output: op -> tensor.")
+    index: int = Field(description="Argument position (input) or output index (output).")
+
+
+class ForwardStep(Model):
+    index: int
+    op: str = Field(description="Op node id.")
+
+
+class GradientFlow(Model):
+    """A gradient sent by a backward step to one of its inputs."""
+
+    target: str | None = Field(description="Tensor node that receives it (None when outside the graph).")
+    value: TensorValue | None = Field(description="None when no gradient flows to that input.")
+
+
+class BackwardStep(Model):
+    index: int
+    pass_index: int = Field(description="Which backward pass (0-based) this step belongs to.")
+    node: str | None = Field(description="Op node id, or the leaf tensor id for an AccumulateGrad step.")
+    grad_fn: str = Field(description="Autograd node type, e.g. `PowBackward0`, `AccumulateGrad`.")
+    kind: Literal["op", "accumulate", "internal"] = Field(
+        description="op: the autograd node of a traced op; accumulate: a leaf's AccumulateGrad; "
+        "internal: an extra autograd node inside one traced call."
+    )
+    grad_in: list[TensorValue | None] = Field(description="Gradients arriving, one per output of the node.")
+    grad_in_targets: list[str | None] = Field(
+        default_factory=list, description="The tensor node each arriving gradient belongs to."
+    )
+    grads_out: list[GradientFlow] = Field(default_factory=list)
+    accumulated: TensorValue | None = Field(
+        default=None, description="AccumulateGrad only: the leaf's `.grad` right after this step."
+    )
+
+
+class BackwardPass(Model):
+    index: int
+    root: str = Field(description="Tensor node backward() ran from.")
+    seed: TensorValue = Field(description="The gradient the pass started with (ones for a scalar root).")
+    implicit: bool = Field(description="True when Grafo called backward() because the program did not.")
+    retain_graph: bool = False
+    span: Span | None = None
+    steps: list[int] = Field(default_factory=list, description="Indices into `backward`.")
+
+
+class GradCheckElement(Model):
+    index: list[int]
+    autograd: Number | None
+    forward: Number = Field(description="(J(w+eps) - J(w)) / eps in the leaf's own dtype.")
+    central: Number = Field(description="(J(w+eps) - J(w-eps)) / (2 eps) in float64.")
+    delta: Number = Field(description="J(w+eps) - J(w): how much J moves when the element grows by eps.")
+    abs_error: Number | None = Field(description="|autograd - central|.")
+
+
+class GradCheckLeaf(Model):
+    leaf: str
+    name: str
+    root: str
+    pass_index: int
+    elements: list[GradCheckElement]
+    truncated: bool = False
+    max_abs_error: Number | None = None
+
+
+class GradCheck(Model):
+    eps: float
+    leaves: list[GradCheckLeaf] = Field(default_factory=list)
+    note: str | None = None
+
+
+class TraceWarning(Model):
+    message: str
+    line: int | None = None
+    col: int | None = None
+
+
+class Stats(Model):
+    statements: int
+    ops: int
+    tensors: int
+    backward_passes: int
+    backward_steps: int
+    elapsed_ms: float
+
+
+class Trace(Model):
+    version: Literal[1] = TRACE_VERSION
+    nodes: list[Node]
+    edges: list[Edge]
+    forward: list[ForwardStep]
+    backward: list[BackwardStep]
+    passes: list[BackwardPass] = Field(default_factory=list)
+    gradcheck: GradCheck | None = None
+    output: list[str] = Field(default_factory=list, description="Lines the program printed.")
+    warnings: list[TraceWarning] = Field(default_factory=list)
+    stats: Stats
+
+
+class ErrorBody(Model):
+    kind: Literal["syntax", "forbidden", "name", "type", "runtime", "limit", "timeout"]
+    message: str
+    line: int | None = None
+    col: int | None = None
+
+
+class ErrorResponse(Model):
+    """What every program error looks like on the wire (CLI stdout and API status 400)."""
+
+    error: ErrorBody
