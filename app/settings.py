@@ -65,3 +65,52 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """Bounds and knobs of the web service (`GRAFO_<FIELD>` overrides each, like `Limits`).
+
+    `time_limit_s` shares its variable (`GRAFO_TIME_LIMIT_S`) with `Limits.time_limit_s`: the
+    engine's cooperative deadline and the service's hard kill are one limit, seen from inside and
+    from outside the worker process.
+    """
+
+    max_body_bytes: int = 128 * 1024
+    workers: int = 0  # 0: one per core
+    queue_size: int = 32
+    queue_wait_s: float = 10.0
+    retry_after_s: int = 1
+    time_limit_s: float = 5.0
+    kill_grace_s: float = 0.5
+    memory_limit_mb: int = 1024
+    max_tasks_per_worker: int = 1000
+    worker_start_timeout_s: float = 60.0
+    log_source: bool = False
+    log_level: str = "info"
+
+    @classmethod
+    def from_env(cls) -> "ServiceSettings":
+        return _from_env(cls)
+
+    def with_changes(self, **changes) -> "ServiceSettings":
+        return replace(self, **changes)
+
+    @property
+    def worker_count(self) -> int:
+        """The resolved number of worker processes (`workers=0` means one per core)."""
+        return self.workers if self.workers > 0 else max(1, os.cpu_count() or 1)
+
+    @property
+    def hard_time_limit_s(self) -> float:
+        """When the parent kills a run: the engine's own deadline plus a grace for it to report."""
+        return self.time_limit_s + self.kill_grace_s
+
+    def engine_limits(self, base: Limits | None = None) -> Limits:
+        """The `Limits` handed to every worker, with the service's time limit in force."""
+        return (base or Limits.from_env()).with_changes(time_limit_s=self.time_limit_s)
+
+    def as_dict(self) -> dict:
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values["workers"] = self.worker_count
+        return values
