@@ -1,0 +1,246 @@
+"""The graph being built while a program runs: tensor nodes, op nodes, and the edges between them.
+
+A tensor node is one *version* of a tensor object: an in-place op (`add_`, `x[0] = 1`) makes a new
+node for the same object, so the picture shows the value before and after. Every tensor object the
+program touches is kept alive until the trace is done, so Python never reuses its `id`.
+
+Each op also keeps what is needed to run it again (`OpRecord.replay_args`), which is how the
+gradient check recomputes J with a nudged leaf without re-running the program's side effects.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+import torch
+from torch.utils._pytree import tree_flatten, tree_map
+
+from app.engine import labels
+from app.engine.source_map import SourceMap
+from app.engine.values import summarize
+from app.errors import ProgramError
+from app.settings import Limits
+from app.trace_model import SavedValue, Span, TensorValue
+
+
+@dataclass(frozen=True)
+class TensorRef:
+    """Stands for a tensor node inside a recorded op's arguments."""
+
+    node: str
+
+
+@dataclass
+class TensorRecord:
+    id: str
+    tensor: torch.Tensor
+    version: int
+    label: str
+    span: Span | None
+    value: TensorValue
+    requires_grad: bool
+    is_leaf: bool
+    producer: str | None = None
+    names: list[str] = field(default_factory=list)
+    snapshot: torch.Tensor | None = None  # the value when made, for replays (sources only)
+    grad_sum: torch.Tensor | None = None  # dJ/d(tensor), summed over backward passes
+    is_root: bool = False
+    autograd_key: tuple[int, int] | None = None  # (id(grad_fn), output_nr) when made by autograd
+
+
+@dataclass
+class OpRecord:
+    id: str
+    func: object
+    func_name: str
+    op: str
+    label: str
+    params: dict[str, str]
+    inputs: list[str]
+    outputs: list[str]
+    output_positions: list[int]  # where each output tensor sits in the flattened result
+    replay_args: tuple
+    replay_kwargs: dict
+    inplace: bool
+    span: Span | None
+    source: str | None
+    grad_fn: object | None = None
+    grad_fn_name: str | None = None
+    internal_grad_fns: list[object] = field(default_factory=list)
+    saved: list[SavedValue] = field(default_factory=list)
+
+
+class ExpressionContext:
+    """What the interpreter is evaluating right now, so an op knows its source line and text."""
+
+    def __init__(self, source_map: SourceMap):
+        self.source_map = source_map
+        self.stack: list[ast.AST] = []
+
+    @property
+    def current(self) -> ast.AST | None:
+        return self.stack[-1] if self.stack else None
+
+
+class GraphBuilder:
+    def __init__(self, limits: Limits, context: ExpressionContext):
+        self.limits = limits
+        self.context = context
+        self.tensors: dict[str, TensorRecord] = {}
+        self.ops: dict[str, OpRecord] = {}
+        self.forward: list[str] = []
+        self._current: dict[int, str] = {}  # id(tensor object) -> its latest node
+        self._pending_labels: dict[int, tuple[str, Span | None]] = {}
+        self._keep_alive: list[object] = []
+        self.grad_fn_owner: dict[int, str] = {}  # id(autograd node) -> op id
+
+    # --- tensors -------------------------------------------------------------------------
+    def node_of(self, tensor: torch.Tensor) -> str | None:
+        return self._current.get(id(tensor))
+
+    def note_expression(self, tensor: torch.Tensor, text: str | None, span: Span | None) -> None:
+        """Remember how a tensor the graph has not seen was written, in case an op uses it later."""
+        if id(tensor) not in self._current and text:
+            self._pending_labels[id(tensor)] = (text, span)
+            self._keep_alive.append(tensor)
+
+    def _new_tensor(self, tensor: torch.Tensor, label: str, span: Span | None, producer: str | None) -> str:
+        node_id = f"t{len(self.tensors)}"
+        is_source = producer is None or not tensor.requires_grad or tensor.is_leaf
+        record = TensorRecord(
+            id=node_id,
+            tensor=tensor,
+            version=tensor._version,
+            label=label,
+            span=span,
+            value=summarize(tensor, self.limits.value_preview_elements),
+            requires_grad=tensor.requires_grad,
+            is_leaf=tensor.is_leaf,
+            producer=producer,
+            snapshot=tensor.detach().clone() if is_source else None,
+        )
+        if tensor.grad_fn is not None:
+            record.autograd_key = (id(tensor.grad_fn), tensor.output_nr)
+        self.tensors[node_id] = record
+        self._current[id(tensor)] = node_id
+        self._keep_alive.append(tensor)
+        return node_id
+
+    def source_node(self, tensor: torch.Tensor) -> str:
+        """The node for a tensor used as an input: known, or a new source node."""
+        node_id = self.node_of(tensor)
+        if node_id is not None:
+            return node_id
+        label, span = self._pending_labels.pop(id(tensor), ("tensor", None))
+        return self._new_tensor(tensor, label, span, producer=None)
+
+    def bind_name(self, tensor: torch.Tensor, name: str, span: Span | None) -> None:
+        node_id = self.node_of(tensor)
+        if node_id is None:
+            node_id = self._new_tensor(tensor, name, span, producer=None)
+        record = self.tensors[node_id]
+        if name not in record.names:
+            record.names.append(name)
+        elif record.names[-1] != name:
+            record.names.remove(name)
+            record.names.append(name)
+
+    def refresh_flags(self, tensor: torch.Tensor) -> None:
+        """After `requires_grad_()` or `Variable(..., requires_grad=True)`: same node, new flags."""
+        node_id = self.node_of(tensor)
+        if node_id is None:
+            return
+        record = self.tensors[node_id]
+        record.requires_grad = tensor.requires_grad
+        record.is_leaf = tensor.is_leaf
+        if record.snapshot is None and tensor.is_leaf:
+            record.snapshot = tensor.detach().clone()
+
+    # --- ops -----------------------------------------------------------------------------
+    def record_op(self, func, args, kwargs, result) -> None:
+        if len(self.ops) >= self.limits.max_ops:
+            raise ProgramError("limit", f"the program ran more than {self.limits.max_ops:,} tensor operations")
+        flat_in, _ = tree_flatten((args, kwargs))
+        input_tensors = [value for value in flat_in if isinstance(value, torch.Tensor)]
+        inputs = [self.source_node(tensor) for tensor in input_tensors]
+        flat_out, _ = tree_flatten(result)
+        outputs = [(position, value) for position, value in enumerate(flat_out) if isinstance(value, torch.Tensor)]
+        inplace = any(out is tensor for _, out in outputs for tensor in input_tensors)
+
+        op_id = f"o{len(self.ops)}"
+        node = self.context.current
+        source_map = self.context.source_map
+        func_name = getattr(func, "__name__", str(func))
+        op = labels.canonical_name(func)
+        if func_name == "__setitem__":
+            inplace = True
+            outputs = [(0, args[0])]
+        params = labels.params_of(args, kwargs)
+        index_text = source_map.text(node.slice) if isinstance(node, ast.Subscript) else None
+        record = OpRecord(
+            id=op_id, func=func, func_name=func_name, op=op,
+            label=labels.display_label(func_name, op, params, index_text), params=params,
+            inputs=inputs, outputs=[], output_positions=[position for position, _ in outputs],
+            replay_args=self._replay_template(args), replay_kwargs=self._replay_template(kwargs or {}),
+            inplace=inplace, span=source_map.span(node), source=source_map.text(node, 80),
+        )
+        self.ops[op_id] = record
+        self.forward.append(op_id)
+        label = source_map.text(node) or op
+        for _, tensor in outputs:
+            record.outputs.append(self._new_tensor(tensor, label, record.span, producer=op_id))
+        self._attach_autograd(record, [tensor for _, tensor in outputs], input_tensors)
+
+    def _replay_template(self, value):
+        return tree_map(lambda v: TensorRef(self._current[id(v)]) if isinstance(v, torch.Tensor) else v, value)
+
+    def _attach_autograd(self, record: OpRecord, outputs: list[torch.Tensor], inputs: list[torch.Tensor]) -> None:
+        grad_fns = [t.grad_fn for t in outputs if t.grad_fn is not None]
+        if not grad_fns:
+            return
+        record.grad_fn = grad_fns[0]
+        record.grad_fn_name = type(grad_fns[0]).__name__
+        record.saved = saved_values(grad_fns[0], self)
+        known = {id(t.grad_fn) for t in inputs if t.grad_fn is not None}
+        for grad_fn in _owned_autograd_nodes(grad_fns, known):
+            self.grad_fn_owner[id(grad_fn)] = record.id
+            self._keep_alive.append(grad_fn)
+            if grad_fn not in grad_fns:
+                record.internal_grad_fns.append(grad_fn)
+
+
+def _owned_autograd_nodes(start: list, known: set[int], cap: int = 64) -> list:
+    """The autograd nodes one call created: from its outputs back to its inputs' nodes."""
+    owned, seen, queue = [], set(), list(start)
+    while queue and len(owned) < cap:
+        node = queue.pop(0)
+        if node is None or id(node) in seen or id(node) in known or type(node).__name__ == "AccumulateGrad":
+            continue
+        seen.add(id(node))
+        owned.append(node)
+        queue.extend(next_node for next_node, _ in node.next_functions)
+    return owned
+
+
+_SAVED_ATTRIBUTES: dict[type, list[str]] = {}
+
+
+def saved_values(grad_fn, graph: GraphBuilder) -> list[SavedValue]:
+    """What an autograd node saved for backward, read now, before backward frees it."""
+    kind = type(grad_fn)
+    if kind not in _SAVED_ATTRIBUTES:
+        _SAVED_ATTRIBUTES[kind] = [name for name in dir(grad_fn) if name.startswith("_saved_")]
+    saved = []
+    for attribute in _SAVED_ATTRIBUTES[kind]:
+        try:
+            value = getattr(grad_fn, attribute)
+        except RuntimeError:
+            continue
+        name = attribute.removeprefix("_saved_")
+        if isinstance(value, torch.Tensor):
+            saved.append(SavedValue(name=name, tensor=summarize(value, graph.limits.value_preview_elements),
+                                    node=graph.node_of(value)))
+        else:
+            saved.append(SavedValue(name=name, text=labels.short_text(value, 60)))
+    return saved

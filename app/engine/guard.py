@@ -1,0 +1,110 @@
+"""The budget guard: refuse a torch kernel *before* it runs if its result would be too big.
+
+Every aten op (forward and backward, including the ones torch runs inside a single user call) is
+first replayed on the `meta` device, which computes output shapes without allocating memory. If an
+output has too many elements, the running total of elements is too high, or the matmul FLOPs go over
+budget, the op is refused with a `limit` error and never runs for real. This is what turns
+`torch.ones(100000, 100000)` or `a @ a @ a ...` into a clean error instead of an out-of-memory kill.
+
+It is also where the cooperative deadline is checked, since every bit of torch work passes here.
+Ops without a meta kernel (`.item()`, data-dependent shapes such as `nonzero`) are let through:
+their output is bounded by their inputs, which were already checked.
+"""
+
+from __future__ import annotations
+
+import time
+
+import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_flatten, tree_map
+from torch.utils.flop_counter import flop_registry
+
+from app.errors import ProgramError
+from app.settings import Limits
+
+_META = torch.device("meta")
+
+
+def _to_meta(value):
+    if isinstance(value, torch.Tensor):
+        return torch.empty_strided(value.shape, value.stride(), dtype=value.dtype, device=_META)
+    if isinstance(value, torch.device):
+        return _META
+    return value
+
+
+class Deadline:
+    """A point in time after which the program is stopped with a `timeout` error."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.at = time.monotonic() + seconds
+
+    def check(self) -> None:
+        if time.monotonic() > self.at:
+            raise ProgramError("timeout", f"the program ran longer than the {self.seconds:g} s time limit")
+
+
+class BudgetGuard(TorchDispatchMode):
+    """Counts and bounds what torch is asked to compute. `paused()` lets Grafo's own work through."""
+
+    def __init__(self, limits: Limits, deadline: Deadline):
+        super().__init__()
+        self.limits = limits
+        self.deadline = deadline
+        self.total_elements = 0
+        self.flops = 0
+        self.enabled = True
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if self.enabled:
+            self.deadline.check()
+            self._check(func, args, kwargs)
+        return func(*args, **kwargs)
+
+    def _check(self, func, args, kwargs) -> None:
+        meta_args = tree_map(_to_meta, args)
+        meta_kwargs = tree_map(_to_meta, kwargs)
+        if "device" in kwargs or not any(isinstance(a, torch.Tensor) for a in tree_flatten(args)[0]):
+            meta_kwargs["device"] = _META
+        try:
+            meta_out = func(*meta_args, **meta_kwargs)
+        except Exception:  # no meta kernel, or the real kernel will raise a better error itself
+            return
+        outputs = [t for t in tree_flatten(meta_out)[0] if isinstance(t, torch.Tensor)]
+        for out in outputs:
+            self._check_elements(func, out.numel())
+        self._check_flops(func, meta_args, meta_kwargs, meta_out)
+
+    def _check_elements(self, func, numel: int) -> None:
+        limits = self.limits
+        if numel > limits.max_tensor_elements:
+            raise ProgramError(
+                "limit",
+                f"{_op_name(func)} would make a tensor of {numel:,} elements; "
+                f"the limit is {limits.max_tensor_elements:,} per tensor",
+            )
+        self.total_elements += numel
+        if self.total_elements > limits.max_total_elements:
+            raise ProgramError(
+                "limit",
+                f"the program computed more than {limits.max_total_elements:,} tensor elements in total",
+            )
+
+    def _check_flops(self, func, meta_args, meta_kwargs, meta_out) -> None:
+        formula = flop_registry.get(func._overloadpacket)
+        if formula is None:
+            return
+        self.flops += formula(*meta_args, out_val=meta_out, **meta_kwargs)
+        if self.flops > self.limits.max_matmul_flops:
+            raise ProgramError(
+                "limit",
+                f"the program's matrix products need more than {self.limits.max_matmul_flops:,} "
+                f"floating-point operations (at {_op_name(func)})",
+            )
+
+
+def _op_name(func) -> str:
+    return str(func._overloadpacket).removeprefix("aten.")

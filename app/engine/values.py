@@ -1,0 +1,82 @@
+"""Turn tensors into `TensorValue`s: small enough to send, honest about what was left out.
+
+NaN and infinities are ordinary values in deep learning, but JSON has no words for them, so they
+travel as the strings "nan", "inf" and "-inf" (see `json_number`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from app.trace_model import TensorValue
+
+
+def json_number(value):
+    """A Python number as JSON can carry it."""
+    if isinstance(value, float) and not math.isfinite(value):
+        if math.isnan(value):
+            return "nan"
+        return "inf" if value > 0 else "-inf"
+    return value
+
+
+def _json_data(data):
+    if isinstance(data, list):
+        return [_json_data(item) for item in data]
+    return json_number(data)
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
+def _statistics(flat: torch.Tensor):
+    """min, max and mean over every element (in float64, so integer tensors have a mean too)."""
+    if flat.numel() == 0 or flat.is_complex():
+        return None, None, None
+    as_float = flat.to(torch.float64)
+    if flat.dtype == torch.bool:
+        return bool(flat.min()), bool(flat.max()), json_number(as_float.mean().item())
+    minimum = as_float.min().item()
+    maximum = as_float.max().item()
+    mean = as_float.mean().item()
+    if not flat.is_floating_point():
+        minimum, maximum = int(minimum), int(maximum)
+    return json_number(minimum), json_number(maximum), json_number(mean)
+
+
+def _small_statistics(values: list, is_float: bool):
+    """The same statistics in plain Python: much faster than torch for a handful of numbers."""
+    if not values:
+        return None, None, None
+    if is_float and any(math.isnan(v) for v in values):
+        return "nan", "nan", "nan"
+    mean = math.fsum(float(v) for v in values) / len(values)
+    return json_number(min(values)), json_number(max(values)), json_number(mean)
+
+
+def summarize(tensor: torch.Tensor, preview_elements: int) -> TensorValue:
+    """Summarise a tensor's current value. Never keeps a reference to it."""
+    value = tensor.detach()
+    flat = value.reshape(-1)
+    truncated = value.numel() > preview_elements
+    if truncated:
+        data = _json_data(flat[:preview_elements].tolist())
+        minimum, maximum, mean = _statistics(flat)
+    else:
+        nested = value.tolist()
+        data = _json_data(nested)
+        flat_values = flat.tolist()
+        minimum, maximum, mean = _small_statistics(flat_values, value.is_floating_point())
+    return TensorValue(
+        shape=list(value.shape),
+        dtype=dtype_name(value.dtype),
+        numel=value.numel(),
+        data=data,
+        truncated=truncated,
+        min=minimum,
+        max=maximum,
+        mean=mean,
+    )

@@ -1,0 +1,263 @@
+"""Built-in example programs, the lesson first. One list, so a later issue can translate the texts.
+
+Every example runs in Grafo's language (no loops, no def) and is a test case: its numbers are
+checked against torch in tests/service/test_examples.py.
+"""
+
+from __future__ import annotations
+
+from app.service.models import Example
+
+LESSON = """\
+import torch
+from torch.autograd import Variable
+y_t = 2 * torch.arange(0,4)
+y = Variable(y_t)
+x = Variable(torch.arange(0,4))
+w = Variable(torch.ones(1), requires_grad=True)
+y_pred = x * w
+e = y_pred - y
+e2 = e.pow(2)
+J = e2.sum()
+J.backward()
+print(w.grad)
+"""
+
+# The lesson notebook's code cells In [6]..In [17], verbatim, each under its notebook label.
+LESSON_NOTEBOOK = """\
+# In [6]:
+import torch
+from torch.autograd import Variable
+
+# In [7]:
+y_t = 2 * torch.arange(0,4)
+y = Variable(y_t); y
+
+# In [8]:
+x = Variable(torch.arange(0,4)); x
+
+# In [9]:
+w = Variable(torch.ones(1),requires_grad=True); w
+
+# In [13]:
+# predict (forward)
+y_pred = x * w
+
+# cálculo da perda J: loss
+e = y_pred - y
+e2 = e.pow(2)
+J = e2.sum()
+J
+
+# In [14]:
+J.backward()
+print(w.grad)
+
+# In [15]:
+w.grad.data.zero_();
+
+# In [16]:
+eps = 0.001
+y_pred = x * (w+eps)
+J_new = (y_pred - y).pow(2).sum()
+J_new
+
+# In [17]:
+print((J_new - J).data.numpy())
+"""
+
+LINEAR_REGRESSION = """\
+import torch
+x = torch.tensor([[1.0], [2.0], [3.0], [4.0]])
+y = torch.tensor([[3.0], [5.0], [7.0], [9.0]])
+w = torch.zeros(1, 1, requires_grad=True)
+b = torch.zeros(1, requires_grad=True)
+y_pred = x @ w + b
+loss = ((y_pred - y) ** 2).mean()
+loss.backward()
+print(loss.item(), w.grad, b.grad)
+lr = 0.01
+with torch.no_grad():
+    w -= lr * w.grad
+    b -= lr * b.grad
+print(w, b)
+"""
+
+LOGISTIC_REGRESSION = """\
+import torch
+import torch.nn.functional as F
+x = torch.tensor([[0.5, 1.0], [1.5, -0.5], [-1.0, 2.0], [2.0, 0.5]])
+y = torch.tensor([1.0, 0.0, 1.0, 0.0])
+w = torch.tensor([0.1, -0.2], requires_grad=True)
+b = torch.tensor(0.0, requires_grad=True)
+z = x @ w + b
+p = torch.sigmoid(z)
+loss = F.binary_cross_entropy(p, y)
+loss.backward()
+print(loss.item())
+print(w.grad, b.grad)
+"""
+
+MLP_STEP = """\
+import torch
+import torch.nn.functional as F
+x = torch.tensor([[0.0, 1.0, 2.0], [1.0, -1.0, 0.5], [2.0, 0.0, -1.0], [-0.5, 0.5, 1.0]])
+y = torch.tensor([[1.0], [0.0], [1.0], [0.0]])
+W1 = torch.linspace(-1, 1, 15).reshape(3, 5).requires_grad_()
+b1 = torch.zeros(5, requires_grad=True)
+W2 = torch.linspace(0.5, -0.5, 5).reshape(5, 1).requires_grad_()
+b2 = torch.zeros(1, requires_grad=True)
+h = F.relu(x @ W1 + b1)
+y_pred = h @ W2 + b2
+loss = F.mse_loss(y_pred, y)
+loss.backward()
+print(loss.item())
+print(W1.grad)
+print(W2.grad)
+"""
+
+SOFTMAX_CROSS_ENTROPY = """\
+import torch
+import torch.nn.functional as F
+logits = torch.tensor([[2.0, 1.0, 0.1], [0.5, 2.5, 0.3]], requires_grad=True)
+target = torch.tensor([0, 1])
+loss = F.cross_entropy(logits, target)
+loss.backward()
+p = F.softmax(logits, dim=1)
+print(loss.item())
+print(logits.grad)
+print((p - F.one_hot(target, 3)) / 2)
+"""
+
+BROADCASTING = """\
+import torch
+x = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+b = torch.tensor([0.5, -1.0, 2.0], requires_grad=True)
+s = torch.tensor(2.0, requires_grad=True)
+y = (x + b) * s
+J = y.sum()
+J.backward()
+print(b.grad)
+print(s.grad)
+"""
+
+USED_TWICE = """\
+import torch
+a = torch.tensor(3.0, requires_grad=True)
+b = a * a
+c = a + b
+c.backward()
+print(a.grad)
+"""
+
+DETACH_NO_GRAD = """\
+import torch
+w = torch.tensor([1.0, 2.0], requires_grad=True)
+target = (w * 3).detach()
+with torch.no_grad():
+    scale = w.sum()
+loss = ((w - target) ** 2).sum() / scale
+loss.backward()
+print(target.requires_grad, scale.requires_grad)
+print(w.grad)
+"""
+
+GRAD_ACCUMULATION = """\
+import torch
+from torch.autograd import Variable
+y = Variable(2 * torch.arange(0,4))
+x = Variable(torch.arange(0,4))
+w = Variable(torch.ones(1), requires_grad=True)
+J = (x * w - y).pow(2).sum()
+J.backward(retain_graph=True)
+print(w.grad)
+J.backward()
+print(w.grad)
+"""
+
+INPLACE_ERROR = """\
+import torch
+w = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+y = w.exp()
+y.add_(1)
+J = y.sum()
+J.backward()
+"""
+
+EXAMPLES: list[Example] = [
+    Example(
+        id="lesson",
+        title="The lesson: J = Σ(x·w − y)²",
+        description="The course's first graph: a one-weight model, its squared error J, and dJ/dw.",
+        source=LESSON,
+    ),
+    Example(
+        id="lesson-notebook",
+        title="The lesson notebook, cell by cell",
+        description="Cells In [6] to In [17] of the notebook: zero the gradient, then nudge w by eps "
+        "and watch J move by about eps times the gradient.",
+        source=LESSON_NOTEBOOK,
+    ),
+    Example(
+        id="linear-regression",
+        title="Linear regression: one gradient step",
+        description="Mean squared error of y = x·w + b, its gradients, and one step of gradient descent "
+        "inside torch.no_grad().",
+        source=LINEAR_REGRESSION,
+    ),
+    Example(
+        id="logistic-regression",
+        title="Logistic regression",
+        description="A sigmoid over a linear score and binary cross-entropy: the gradient is x·(p − y) averaged.",
+        source=LOGISTIC_REGRESSION,
+    ),
+    Example(
+        id="mlp-step",
+        title="A two-layer network",
+        description="Linear, ReLU, linear, mean squared error: backpropagation through two layers. "
+        "ReLU lets gradient through only where its input was positive.",
+        source=MLP_STEP,
+    ),
+    Example(
+        id="softmax-cross-entropy",
+        title="Softmax and cross-entropy",
+        description="The gradient of cross-entropy with respect to the logits is softmax minus one-hot, "
+        "divided by the batch size.",
+        source=SOFTMAX_CROSS_ENTROPY,
+    ),
+    Example(
+        id="broadcasting",
+        title="Broadcasting sums gradients",
+        description="A bias added to every row and a scalar that scales everything: each gets the sum of "
+        "the gradients of every place it was copied to.",
+        source=BROADCASTING,
+    ),
+    Example(
+        id="used-twice",
+        title="A tensor used twice",
+        description="c = a + a·a: gradients from every use of a add up, so dc/da = 1 + 2a = 7.",
+        source=USED_TWICE,
+    ),
+    Example(
+        id="detach-no-grad",
+        title="Constants: detach() and torch.no_grad()",
+        description="Values computed from w but cut out of the graph: no gradient flows through them.",
+        source=DETACH_NO_GRAD,
+    ),
+    Example(
+        id="grad-accumulation",
+        title="Gradients accumulate",
+        description="Two backward passes over the same graph (retain_graph=True): w.grad adds up, "
+        "−28 then −56, unless it is zeroed in between.",
+        source=GRAD_ACCUMULATION,
+    ),
+    Example(
+        id="inplace-error",
+        title="An in-place change breaks backward",
+        description="exp() saves its output for backward; changing that output in place makes "
+        "backward() fail with an error.",
+        source=INPLACE_ERROR,
+    ),
+]
+
+EXAMPLES_BY_ID: dict[str, Example] = {example.id: example for example in EXAMPLES}

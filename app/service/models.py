@@ -1,0 +1,67 @@
+"""The API's own request and response models (the trace itself is `app.trace_model.Trace`)."""
+
+from __future__ import annotations
+
+from typing import Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Scalar = Union[bool, int, float, str, None]
+
+
+class TraceRequest(BaseModel):
+    """A program to trace. Unknown fields are refused (422), so a typo is not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    source: str = Field(description="The program: a small PyTorch script (see /api/examples).")
+    root: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Name of the tensor to call backward() on when the program does not call it.",
+    )
+    gradcheck: bool = Field(default=True, description="Check autograd's gradients by finite differences.")
+    eps: float = Field(
+        default=1e-3, gt=0, le=1, allow_inf_nan=False, description="Finite-difference step for the check."
+    )
+
+
+class BusyBody(BaseModel):
+    kind: Literal["busy"] = "busy"
+    message: str
+    retry_after_s: int
+
+
+class BusyResponse(BaseModel):
+    """503: every worker is busy and the queue is full; try again after `Retry-After` seconds."""
+
+    error: BusyBody
+
+
+class PoolState(BaseModel):
+    workers: int = Field(description="Worker processes the pool keeps.")
+    alive: int = Field(description="Worker processes alive right now.")
+    idle: int
+    in_flight: int = Field(description="Requests running or waiting for a worker.")
+    capacity: int = Field(description="Requests admitted at once (workers + queue); more get 503.")
+    runs: int
+    timeouts: int = Field(description="Runs killed from outside for running past the time limit.")
+    crashes: int = Field(description="Runs whose worker died (killed, out of memory, crashed).")
+    restarts: int = Field(description="Workers replaced (after a kill, a crash or their task quota).")
+
+
+class HealthResponse(BaseModel):
+    status: Literal["ok", "degraded", "starting"]
+    version: str
+    python: str
+    torch: str
+    pool: PoolState
+    limits: dict[str, Scalar] = Field(description="The engine's limits in force, per run.")
+    service: dict[str, Scalar] = Field(description="The service's limits and settings in force.")
+
+
+class Example(BaseModel):
+    id: str
+    title: str
+    description: str
+    source: str
