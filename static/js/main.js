@@ -1,0 +1,308 @@
+// Wires the page: state store, editor, API, layout worker, graph renderer, player, inspector, panels,
+// URL state and export. Each concern lives in its own module; this one only connects them.
+import { createStore, initialState, LESSON } from "./state.js";
+import { t, translatePage, setLanguage } from "./i18n/index.js";
+import { traceProgram, fetchExamples } from "./api.js";
+import { indexTrace, visibleGraph, buildTimeline, frameAt, nodeLines, stepWords, displayName } from "./model.js";
+import { metrics, sceneNodes } from "./scene.js";
+import { layoutGraph } from "./layout.js";
+import { createGraphView } from "./graph.js";
+import { createEditor } from "./editor.js";
+import { bindPlayer } from "./player.js";
+import { renderInspector } from "./inspector.js";
+import { renderGradcheck, renderConsole, renderWarnings } from "./panels.js";
+import { decodeProgram, encodeProgram, shareUrl } from "./share.js";
+import { exportAs } from "./export.js";
+import { escapeHtml as h } from "./format.js";
+
+const $ = (id) => document.getElementById(id);
+setLanguage("en");
+translatePage();
+
+const store = createStore(initialState);
+const S = () => store.get();
+// Timing marks for tests and bench/browser_render.py.
+const perf = (window.__grafo = { marks: {}, layouts: 0, ready: false });
+
+// ---- editor -----------------------------------------------------------------------------------
+const editor = createEditor($("editor"), {
+  doc: LESSON,
+  label: t("editor.title"),
+  onRun: () => runTrace(),
+  onCursorLine: (line) => store.update({ lineSelection: line, selected: firstNodeOnLine(line) }),
+});
+
+function firstNodeOnLine(line) {
+  const index = S().index;
+  if (!index) return null;
+  const onLine = index.trace.nodes.filter((n) => n.span && n.span.line === line);
+  return (onLine.find((n) => n.kind === "op") ?? onLine[0])?.id ?? null;
+}
+
+// ---- graph ------------------------------------------------------------------------------------
+const graph = createGraphView($("graph"), {
+  onSelect: (id) => store.update({ selected: id, lineSelection: null, tab: id ? "inspector" : S().tab }),
+  onActivate: (id) => store.update({ selected: id, lineSelection: null, tab: "inspector" }),
+});
+
+// ---- tracing ----------------------------------------------------------------------------------
+async function runTrace(source = editor.getText()) {
+  store.update({ busy: true, status: t("trace.running"), playing: false });
+  const started = performance.now();
+  const result = await traceProgram(source);
+  perf.marks.response = performance.now();
+  if (result.error) {
+    const e = result.error;
+    editor.showError({ line: e.line, col: e.col, message: e.message });
+    store.update({ busy: false, error: e, status: "" });
+    return;
+  }
+  editor.clearError();
+  const index = indexTrace(result.trace);
+  const timeline = buildTimeline(result.trace);
+  store.update({
+    busy: false, error: null, source, index, timeline, pos: timeline.length - 1,
+    selected: null, lineSelection: null,
+    status: t("trace.done", { ops: result.trace.stats.ops, tensors: result.trace.stats.tensors, ms: Math.round(performance.now() - started) }),
+  });
+  history.replaceState(null, "", `#${await encodeProgram(source)}`);
+}
+
+/** Load a trace object directly (the benchmark uses this to time rendering alone). */
+window.__grafoLoadTrace = (trace, source = "") => {
+  perf.marks.response = performance.now();
+  const timeline = buildTimeline(trace);
+  store.update({ error: null, source, index: indexTrace(trace), timeline, pos: timeline.length - 1, selected: null });
+};
+
+// ---- layout (in the worker) -------------------------------------------------------------------
+let layoutSeq = 0;
+async function relayout() {
+  const { index, showConstants, presentation } = S();
+  if (!index) return;
+  const seq = ++layoutSeq;
+  const m = metrics(presentation ? 1.3 : 1);
+  const visible = visibleGraph(index, { showConstants });
+  const hasBackward = index.trace.backward.length > 0;
+  const nodes = sceneNodes(visible, hasBackward, m);
+  perf.marks.measured = performance.now();
+  let laid;
+  try {
+    const box = $("graph").getBoundingClientRect();
+    laid = await layoutGraph(nodes, visible.edges, {
+      rankdir: "auto", viewW: box.width, viewH: box.height, nodesep: 18 * m.scale, ranksep: 22 * m.scale,
+    });
+  } catch (err) {
+    store.update({ status: String(err.message ?? err) });
+    return;
+  }
+  if (!laid || seq !== layoutSeq) return;
+  perf.marks.layout = performance.now();
+  perf.layoutMs = laid.ms;
+  perf.layouts += 1;
+  const sceneNodesPlaced = nodes.map((n) => ({ ...n, ...laid.positions.get(n.id) }));
+  // Keep the root last so the initial view of a large graph can centre on it.
+  const scene = { nodes: sceneNodesPlaced, edges: laid.edges, width: laid.width, height: laid.height, rankdir: laid.rankdir, metrics: m };
+  const root = index.trace.passes[0]?.root;
+  if (root) {
+    const i = scene.nodes.findIndex((n) => n.id === root);
+    if (i >= 0) scene.nodes.push(...scene.nodes.splice(i, 1));
+  }
+  graph.setScene(scene);
+  store.update({ scene });
+  decorate();
+  graph.fit({ animate: false });
+  requestAnimationFrame(() => requestAnimationFrame(() => {
+    perf.marks.painted = performance.now();
+    perf.ready = true;
+    document.body.dataset.graphReady = String(perf.layouts);
+  }));
+}
+
+// ---- per-step decoration ----------------------------------------------------------------------
+function decorate() {
+  const { index, timeline, pos, selected, lineSelection, scene } = S();
+  if (!index || !scene) return;
+  const frame = frameAt(index, timeline, pos);
+  const hasBackward = index.trace.backward.length > 0;
+  const lines = new Map();
+  for (const sn of scene.nodes) {
+    const node = index.byId.get(sn.id);
+    const l = nodeLines(node, frame, hasBackward);
+    if (node.kind === "op") {
+      l.tooltip = t("graph.opTitle", { label: node.label, gradFn: node.grad_fn, source: node.source });
+      l.aria = `${node.op} ${node.label}${node.grad_fn ? `, ${node.grad_fn}` : ""}`;
+    } else {
+      l.aria = `${t(`role.${node.role}`)} ${l.title}: ${l.value}${l.grad ? `, gradient ${l.grad.slice(2)}` : ""}`;
+    }
+    lines.set(sn.id, l);
+  }
+  const lineNodes = new Set();
+  if (lineSelection) for (const n of index.trace.nodes) if (n.span?.line === lineSelection) lineNodes.add(n.id);
+  const cur = frame.cur;
+  graph.setDecor({
+    lines, roles: frame.highlight.nodes, flows: frame.highlight.edges, selected, lineNodes,
+    stepping: cur.type === "forward" || cur.type === "backward",
+    backward: cur.type === "backward",
+  });
+  // The source line the step ran.
+  let line = null;
+  if (cur.type === "forward") line = index.byId.get(cur.op)?.span?.line;
+  else if (cur.type === "backward") {
+    const pass = index.trace.passes[cur.step.pass_index];
+    line = index.byId.get(cur.step.node)?.span?.line ?? pass?.span?.line;
+  }
+  editor.setStepLine(line);
+  $("step-text").textContent = stepWords(index, timeline, pos, t);
+}
+
+// ---- player -----------------------------------------------------------------------------------
+const renderPlayer = bindPlayer(
+  { first: $("btn-first"), prev: $("btn-prev"), play: $("btn-play"), next: $("btn-next"), last: $("btn-last"), slider: $("slider"), speed: $("speed") },
+  {
+    getState: S,
+    go: (pos, { keepPlaying = false } = {}) => store.update({ pos, playing: keepPlaying ? S().playing : false }),
+    setPlaying: (playing) => {
+      const s = S();
+      store.update({ playing, pos: playing && s.pos >= s.timeline.length - 1 ? 0 : s.pos });
+    },
+    setSpeed: (speed) => store.update({ speed }),
+  },
+);
+
+// ---- panels, tabs, errors ---------------------------------------------------------------------
+function renderPanels() {
+  const s = S();
+  renderGradcheck($("panel-gradcheck"), { index: s.index, t });
+  renderConsole($("panel-console"), { index: s.index, t });
+  const count = renderWarnings($("panel-warnings"), { index: s.index, t });
+  $("warning-count").hidden = !count;
+  $("warning-count").textContent = String(count);
+}
+
+function renderTabs() {
+  for (const tab of document.querySelectorAll("[role=tab]")) {
+    const on = tab.dataset.tab === S().tab;
+    tab.setAttribute("aria-selected", String(on));
+    tab.tabIndex = on ? 0 : -1;
+    $(`panel-${tab.dataset.tab}`).hidden = !on;
+  }
+}
+
+function renderError() {
+  const { error, index } = S();
+  const box = $("error");
+  box.hidden = !error;
+  document.body.classList.toggle("has-error", !!error);
+  $("graph").classList.toggle("dimmed", !!error && !!index);
+  if (!error) { box.innerHTML = ""; return; }
+  const where = error.line ? `<button type="button" class="link" data-line="${error.line}">${h(t("error.at", { line: error.line, col: error.col }))}</button>: ` : "";
+  box.innerHTML = `<strong>${h(t(`error.kind.${error.kind}`))}</strong> ${where}<span class="message">${h(error.message)}</span>` +
+    (index ? `<p class="muted">${h(t("error.previousGraph"))}</p>` : "");
+}
+
+function renderExamples() {
+  const sel = $("examples");
+  for (const ex of S().examples) {
+    const opt = document.createElement("option");
+    opt.value = ex.id;
+    opt.textContent = ex.title;
+    opt.title = ex.description ?? "";
+    sel.appendChild(opt);
+  }
+}
+
+// ---- the one render loop ----------------------------------------------------------------------
+store.subscribe((s, changed) => {
+  if (changed.has("index") || changed.has("showConstants") || changed.has("presentation")) relayout();
+  else if (["pos", "selected", "lineSelection"].some((k) => changed.has(k))) decorate();
+  if (["index", "timeline", "pos", "playing", "speed"].some((k) => changed.has(k))) renderPlayer(s);
+  if (["index", "selected", "lineSelection"].some((k) => changed.has(k))) {
+    renderInspector($("panel-inspector"), { index: s.index, selected: s.selected, lineSelection: s.lineSelection, source: s.source, t });
+    if (s.selected && changed.has("selected")) graph.reveal(s.selected);
+  }
+  if (changed.has("index")) renderPanels();
+  if (changed.has("tab")) renderTabs();
+  if (changed.has("error") || changed.has("index")) renderError();
+  if (changed.has("busy")) { $("btn-trace").disabled = s.busy; document.body.classList.toggle("busy", s.busy); }
+  if (changed.has("status")) $("status").textContent = s.status;
+  if (changed.has("examples")) renderExamples();
+  if (changed.has("presentation")) document.body.classList.toggle("presentation", s.presentation);
+});
+
+// ---- controls ---------------------------------------------------------------------------------
+$("btn-trace").addEventListener("click", () => runTrace());
+$("btn-fit").addEventListener("click", () => graph.fit({ whole: true }));
+$("toggle-constants").addEventListener("change", (e) => store.update({ showConstants: e.target.checked }));
+$("toggle-presentation").addEventListener("change", (e) => store.update({ presentation: e.target.checked }));
+$("examples").addEventListener("change", (e) => {
+  const ex = S().examples.find((x) => x.id === e.target.value);
+  if (!ex) return;
+  $("example-description").textContent = ex.description ?? "";
+  editor.setText(ex.source);
+  runTrace(ex.source);
+});
+for (const tab of document.querySelectorAll("[role=tab]")) {
+  tab.addEventListener("click", () => store.update({ tab: tab.dataset.tab }));
+  tab.addEventListener("keydown", (event) => {
+    const tabs = [...document.querySelectorAll("[role=tab]")];
+    const i = tabs.indexOf(tab);
+    const j = event.key === "ArrowRight" ? (i + 1) % tabs.length : event.key === "ArrowLeft" ? (i + tabs.length - 1) % tabs.length : -1;
+    if (j >= 0) { event.preventDefault(); tabs[j].focus(); store.update({ tab: tabs[j].dataset.tab }); }
+  });
+}
+// Links inside panels: data-node selects a node, data-line selects a source line.
+document.addEventListener("click", (event) => {
+  const link = event.target.closest?.("[data-node], [data-line]");
+  if (!link || link.closest("#graph")) return;
+  if (link.dataset.node) { store.update({ selected: link.dataset.node, lineSelection: null }); graph.focusNode(link.dataset.node); }
+  else if (link.dataset.line) {
+    const line = Number(link.dataset.line);
+    editor.selectLine(line);
+    store.update({ lineSelection: line, selected: S().selected ?? firstNodeOnLine(line) });
+  }
+});
+$("btn-share").addEventListener("click", async () => {
+  const url = await shareUrl(editor.getText());
+  history.replaceState(null, "", url);
+  try { await navigator.clipboard.writeText(url); store.update({ status: t("share.copied") }); }
+  catch { store.update({ status: t("share.inAddressBar") }); }
+});
+const exportMenu = $("export-menu");
+$("btn-export").addEventListener("click", () => {
+  exportMenu.hidden = !exportMenu.hidden;
+  $("btn-export").setAttribute("aria-expanded", String(!exportMenu.hidden));
+  if (!exportMenu.hidden) exportMenu.querySelector("button").focus();
+});
+exportMenu.addEventListener("click", async (event) => {
+  const kind = event.target.closest("[data-export]")?.dataset.export;
+  if (!kind || !S().scene) return;
+  exportMenu.hidden = true;
+  $("btn-export").setAttribute("aria-expanded", "false");
+  await exportAs(kind, { svgElement: graph.svg(), scene: S().scene, trace: S().index.trace });
+});
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && !exportMenu.hidden) { exportMenu.hidden = true; $("btn-export").focus(); }
+  if ((event.key === "f" || event.key === "F") && !event.target.closest?.(".cm-editor, input, select, textarea")) graph.fit({ whole: true });
+});
+window.addEventListener("resize", () => graph.fit({ animate: false }));
+
+function renderLegend() {
+  const items = ["param", "constant", "intermediate", "root"].map((r) => `<li title="${h(t(`legend.${r}Title`))}"><span class="swatch role-${r}"></span>${h(t(`legend.${r}`))}</li>`);
+  items.push(`<li title="${h(t("legend.opTitle"))}"><span class="swatch op"></span>${h(t("legend.op"))}</li>`);
+  items.push(`<li title="${h(t("legend.gradTitle"))}"><span class="grad-sample">∇</span>${h(t("legend.grad"))}</li>`);
+  $("legend").innerHTML = items.join("");
+}
+
+// ---- start ------------------------------------------------------------------------------------
+(async () => {
+  renderLegend();
+  renderTabs();
+  renderPlayer(S());
+  renderInspector($("panel-inspector"), { index: null, t });
+  $("step-text").textContent = t("step.none");
+  fetchExamples().then((examples) => store.update({ examples }));
+  const shared = await decodeProgram(location.hash);
+  if (shared !== null) editor.setText(shared);
+  await runTrace(shared ?? LESSON);
+})();

@@ -1,0 +1,157 @@
+// From a Trace (app/trace_model.py) to the plain data the renderers draw: which nodes and edges are
+// visible, what each node says, and what every step of the player shows. No DOM here.
+import { inlineValue, shapeText, addValues, fmtNumber } from "./format.js";
+
+export function indexTrace(trace) {
+  const byId = new Map(trace.nodes.map((n) => [n.id, n]));
+  const forwardIndexOfOp = new Map(trace.forward.map((s, i) => [s.op, i]));
+  return { trace, byId, forwardIndexOfOp };
+}
+
+/** A tensor's display name: its program name, else the expression that made it. */
+export function displayName(node) {
+  if (node.kind === "op") return node.label;
+  return node.name ?? node.label;
+}
+
+/** The graph to lay out: nodes and edges, without constants (and ops that only make constants) when hidden. */
+export function visibleGraph(index, { showConstants }) {
+  const { trace, byId } = index;
+  const hidden = new Set();
+  if (!showConstants) {
+    for (const n of trace.nodes) if (n.kind === "tensor" && n.role === "constant") hidden.add(n.id);
+    for (const n of trace.nodes) {
+      if (n.kind === "op" && n.outputs.length && n.outputs.every((o) => hidden.has(o))) hidden.add(n.id);
+    }
+  }
+  const nodes = trace.nodes.filter((n) => !hidden.has(n.id));
+  const edges = trace.edges.filter((e) => !hidden.has(e.source) && !hidden.has(e.target) && byId.has(e.source) && byId.has(e.target));
+  return { nodes, edges };
+}
+
+/** Text lines of a node for a given frame (value revealed or not, gradient so far). */
+export function nodeLines(node, frame, hasBackward) {
+  if (node.kind === "op") return { title: node.label };
+  const v = node.value;
+  const meta = `${shapeText(v)} ${v.dtype}`;
+  const value = frame && !frame.revealed.has(node.id) ? "…" : inlineValue(v);
+  let grad = null;
+  if (hasBackward && (node.requires_grad || node.grad)) {
+    const g = frame ? frame.grads.get(node.id) : node.grad;
+    grad = g ? `∇ ${inlineValue(g)}` : "∇ …";
+  }
+  return { title: displayName(node), meta, value, grad };
+}
+
+/** The player's positions: 0 = before the first op, then one per forward step, then one per backward step. */
+export function buildTimeline(trace) {
+  const steps = [{ type: "start" }];
+  trace.forward.forEach((s, i) => steps.push({ type: "forward", i, op: s.op }));
+  trace.backward.forEach((s, i) => steps.push({ type: "backward", i, step: s }));
+  if (steps.length > 1) steps.push({ type: "end" });
+  return steps;
+}
+
+/**
+ * What the graph shows at timeline position `pos`: tensors whose value is known, each tensor's
+ * gradient so far, and which nodes and edges the current step highlights.
+ */
+export function frameAt(index, timeline, pos) {
+  const { trace, byId, forwardIndexOfOp } = index;
+  const cur = timeline[pos] ?? timeline[timeline.length - 1];
+  const forwardDone = cur.type === "start" ? 0 : cur.type === "forward" ? cur.i + 1 : trace.forward.length;
+  const revealed = new Set();
+  for (const n of trace.nodes) {
+    if (n.kind !== "tensor") continue;
+    const fi = n.producer != null ? forwardIndexOfOp.get(n.producer) : undefined;
+    if (fi === undefined || fi < forwardDone) revealed.add(n.id);
+  }
+  const grads = new Map();
+  const backwardDone = cur.type === "backward" ? cur.i + 1 : cur.type === "end" ? trace.backward.length : 0;
+  const receivedAll = new Set(); // tensors that got a gradient only by a flow (not the root seed)
+  for (let i = 0; i < backwardDone; i++) {
+    const s = trace.backward[i];
+    // A root's own gradient is the seed arriving at the first step of its pass.
+    s.grad_in_targets?.forEach((t, k) => {
+      if (t && !grads.has(t) && s.grad_in[k] && byId.get(t)?.kind === "tensor" && !receivedAll.has(t)) grads.set(t, s.grad_in[k]);
+    });
+    if (s.kind === "accumulate" && s.node && s.accumulated) grads.set(s.node, s.accumulated);
+    for (const f of s.grads_out) {
+      if (!f.target || !f.value) continue;
+      const target = byId.get(f.target);
+      if (target?.is_leaf && target.requires_grad) {
+        if (!grads.has(f.target)) grads.set(f.target, null); // arriving; AccumulateGrad stores it
+        continue;
+      }
+      receivedAll.add(f.target);
+      const prev = grads.get(f.target);
+      grads.set(f.target, prev ? addValues(prev, f.value) ?? f.value : f.value);
+    }
+  }
+  for (const [k, v] of grads) if (v === null) grads.delete(k);
+  if (cur.type === "end") {
+    for (const n of trace.nodes) if (n.kind === "tensor" && n.grad && trace.backward.length) grads.set(n.id, n.grad);
+  }
+  return { pos, cur, revealed, grads, highlight: highlightOf(index, cur) };
+}
+
+/** Node and edge roles for the current step: {nodes: Map id->role, edges: [{source, target, role, reverse, value}]}. */
+function highlightOf(index, cur) {
+  const nodes = new Map();
+  const edges = [];
+  const { byId } = index;
+  if (cur.type === "forward") {
+    const op = byId.get(cur.op);
+    nodes.set(cur.op, "active");
+    op?.inputs.forEach((t) => { nodes.set(t, "input"); edges.push({ source: t, target: cur.op, role: "forward" }); });
+    op?.outputs.forEach((t) => { nodes.set(t, "output"); edges.push({ source: cur.op, target: t, role: "forward" }); });
+  } else if (cur.type === "backward") {
+    const s = cur.step;
+    if (s.node) nodes.set(s.node, s.kind === "accumulate" ? "accumulate" : "active");
+    s.grad_in_targets?.forEach((t, k) => {
+      if (!t || t === s.node) return;
+      nodes.set(t, "grad-in");
+      if (s.node && byId.get(s.node)?.kind === "op") edges.push({ source: t, target: s.node, role: "grad-in", value: s.grad_in[k] });
+    });
+    for (const f of s.grads_out) {
+      if (!f.target || !s.node) continue;
+      if (f.value) nodes.set(f.target, "grad-out");
+      edges.push({ source: f.target, target: s.node, role: f.value ? "grad-out" : "no-grad", value: f.value });
+    }
+  }
+  return { nodes, edges };
+}
+
+/** Words for the current step, built from the catalogue function `t`. */
+export function stepWords(index, timeline, pos, t) {
+  const { trace, byId } = index;
+  const cur = timeline[pos];
+  if (!cur) return t("step.none");
+  if (cur.type === "start") return t("step.start", { total: timeline.length - 1 });
+  if (cur.type === "end") return t("step.end");
+  const name = (id) => (byId.get(id) ? displayName(byId.get(id)) : "?");
+  if (cur.type === "forward") {
+    const op = byId.get(cur.op);
+    const outs = op.outputs.map((o) => byId.get(o)).filter(Boolean);
+    const lhs = outs.map(displayName).join(", ");
+    const text = `${lhs} = ${op.source ?? `${op.label}(${op.inputs.map(name).join(", ")})`}`;
+    const value = outs.length === 1 ? inlineValue(outs[0].value) : "";
+    return t("step.forward", { i: cur.i + 1, n: trace.forward.length, text, line: op.span?.line, value });
+  }
+  const s = cur.step;
+  const passes = Math.max(trace.passes.length, 1);
+  const common = { i: cur.i + 1, n: trace.backward.length, pass: s.pass_index + 1, passes };
+  if (s.kind === "accumulate") {
+    return t("step.accumulate", { ...common, name: name(s.node), value: inlineValue(s.accumulated ?? s.grad_in[0]) });
+  }
+  const arriving = s.grad_in
+    .map((g, k) => (g ? `dJ/d${name(s.grad_in_targets?.[k])} = ${inlineValue(g)}` : null))
+    .filter(Boolean).join(", ") || t("step.nothing");
+  const sent = s.grads_out
+    .filter((f) => f.target && f.value)
+    .map((f) => `dJ/d${name(f.target)} = ${inlineValue(f.value)}`)
+    .join(", ");
+  return t("step.backward", { ...common, gradFn: s.grad_fn, arriving, sent });
+}
+
+export { fmtNumber };

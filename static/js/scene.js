@@ -1,0 +1,51 @@
+// Node sizes from their text, measured on a canvas with the same fonts the SVG uses, so that the
+// layout leaves room for every label (nothing overlaps, nothing is cut off).
+import { nodeLines } from "./model.js";
+
+export const FONTS = {
+  sans: '"DejaVu Sans", "Segoe UI", "Helvetica Neue", Arial, sans-serif',
+  mono: '"DejaVu Sans Mono", "SFMono-Regular", Menlo, Consolas, monospace',
+};
+
+/** Font sizes and paddings at a given scale (presentation mode uses a larger one). */
+export function metrics(scale = 1) {
+  const s = (v) => Math.round(v * scale * 10) / 10;
+  return {
+    scale,
+    title: s(13), meta: s(10.5), value: s(12), op: s(12.5),
+    lineTitle: s(17), lineMeta: s(14), lineValue: s(16),
+    padX: s(9), padY: s(6), opH: s(26), minW: s(60), minOpW: s(36),
+  };
+}
+
+let ctx = null;
+function textWidth(text, font) {
+  if (!ctx) ctx = document.createElement("canvas").getContext("2d");
+  ctx.font = font;
+  return ctx.measureText(text).width;
+}
+
+/** Lines of a tensor node give its height; the widest line gives its width. */
+export function sizeNode(node, lines, m) {
+  if (node.kind === "op") {
+    const w = Math.max(m.minOpW, textWidth(lines.title, `600 ${m.op}px ${FONTS.sans}`) + 2 * m.padX + 6);
+    return { w, h: m.opH };
+  }
+  const widths = [
+    textWidth(lines.title, `700 ${m.title}px ${FONTS.sans}`),
+    textWidth(lines.meta, `${m.meta}px ${FONTS.sans}`),
+    textWidth(lines.value, `${m.value}px ${FONTS.mono}`),
+    lines.grad ? textWidth(lines.grad, `${m.value}px ${FONTS.mono}`) : 0,
+  ];
+  const w = Math.max(m.minW, Math.max(...widths) + 2 * m.padX);
+  const h = 2 * m.padY + m.lineTitle + m.lineMeta + m.lineValue + (lines.grad ? m.lineValue : 0);
+  return { w: Math.ceil(w), h: Math.ceil(h) };
+}
+
+/** Scene nodes (sizes for layout) for the visible graph, measured with the final frame's text. */
+export function sceneNodes(graph, hasBackward, m) {
+  return graph.nodes.map((node) => {
+    const lines = nodeLines(node, null, hasBackward);
+    return { id: node.id, kind: node.kind, role: node.role ?? null, ...sizeNode(node, lines, m), hasGrad: !!lines.grad };
+  });
+}

@@ -1,0 +1,50 @@
+// The page state: one plain object, changed only through `update`, which tells subscribers which
+// keys changed. Nothing reads state back out of the DOM.
+export const LESSON = `import torch
+from torch.autograd import Variable
+y_t = 2 * torch.arange(0,4)
+y = Variable(y_t)
+x = Variable(torch.arange(0,4))
+w = Variable(torch.ones(1), requires_grad=True)
+y_pred = x * w
+e = y_pred - y
+e2 = e.pow(2)
+J = e2.sum()
+J.backward()
+print(w.grad)
+`;
+
+export function createStore(initial) {
+  const state = { ...initial };
+  const listeners = [];
+  return {
+    get: () => state,
+    update(patch) {
+      const changed = new Set();
+      for (const [k, v] of Object.entries(patch)) {
+        if (state[k] !== v) { state[k] = v; changed.add(k); }
+      }
+      if (changed.size) for (const fn of listeners) fn(state, changed);
+    },
+    subscribe(fn) { listeners.push(fn); },
+  };
+}
+
+export const initialState = {
+  source: LESSON,          // the program text as last traced or loaded
+  examples: [],            // from GET /api/examples
+  index: null,             // the indexed trace (model.indexTrace) of the last successful run
+  timeline: [],            // player positions (model.buildTimeline)
+  pos: 0,                  // current player position
+  playing: false,
+  speed: 1,
+  showConstants: true,
+  presentation: false,
+  selected: null,          // selected node id
+  lineSelection: null,     // source line chosen in the editor
+  error: null,             // {kind, message, line, col} of the last failed run
+  busy: false,
+  status: "",
+  tab: "inspector",
+  scene: null,             // laid-out scene the renderer draws
+};
