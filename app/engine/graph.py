@@ -14,6 +14,7 @@ import ast
 from dataclasses import dataclass, field
 
 import torch
+from torch.utils._python_dispatch import _disable_current_modes
 from torch.utils._pytree import tree_flatten, tree_map
 
 from app.engine import labels
@@ -239,8 +240,16 @@ def saved_values(grad_fn, graph: GraphBuilder) -> list[SavedValue]:
             continue
         name = attribute.removeprefix("_saved_")
         if isinstance(value, torch.Tensor):
-            saved.append(SavedValue(name=name, tensor=summarize(value, graph.limits.value_preview_elements),
-                                    node=graph.node_of(value)))
+            saved.append(_saved_tensor(name, value, graph))
         else:
             saved.append(SavedValue(name=name, text=labels.short_text(value, 60)))
     return saved
+
+
+def _saved_tensor(name: str, value: torch.Tensor, graph: GraphBuilder) -> SavedValue:
+    try:
+        summary = summarize(value, graph.limits.value_preview_elements)
+    except RuntimeError:  # a Python scalar torch wrapped as a tensor (`w * 3` saves the 3)
+        with _disable_current_modes():  # such tensors cannot pass through a dispatch mode
+            return SavedValue(name=name, text=labels.short_text(value.item(), 60))
+    return SavedValue(name=name, tensor=summary, node=graph.node_of(value))

@@ -26,8 +26,27 @@ from app.errors import ProgramError  # noqa: E402
 from app.service.protocol import Reply, WorkerConfig  # noqa: E402
 from app.trace_model import Trace  # noqa: E402
 
+from app.examples import LESSON  # noqa: E402
+
 PR_SET_PDEATHSIG = 1
 ALLOC_FAILURE_MARKERS = ("can't allocate memory", "Cannot allocate memory", "out of memory")
+
+
+def _warm_up() -> None:
+    """Trace the lesson once at import, i.e. in the forkserver, before any worker forks.
+
+    A process's first trace costs about a second (lazy imports and caches inside torch); doing it
+    here makes every worker, including each replacement, fast from its first request. It runs on
+    one thread, so the forkserver has no thread pools that a fork could break.
+    """
+    torch.set_num_threads(1)
+    try:
+        trace(LESSON)
+    except Exception:  # noqa: BLE001 - an import must not fail (the forkserver would die with it)
+        pass
+
+
+_warm_up()
 
 
 def main(conn, config: WorkerConfig) -> None:
