@@ -189,8 +189,12 @@ class GraphBuilder:
         self.ops[op_id] = record
         self.forward.append(op_id)
         label = source_map.text(node) or op
+        previous = {id(t): self._current.get(id(t)) for _, t in outputs} if inplace else {}
         for _, tensor in outputs:
-            record.outputs.append(self._new_tensor(tensor, label, record.span, producer=op_id))
+            node_id = self._new_tensor(tensor, label, record.span, producer=op_id)
+            record.outputs.append(node_id)
+            if previous.get(id(tensor)):  # an in-place change: the new version keeps the names
+                self.tensors[node_id].names = list(self.tensors[previous[id(tensor)]].names)
         self._attach_autograd(record, [tensor for _, tensor in outputs], input_tensors)
 
     def _replay_template(self, value):
