@@ -41,13 +41,23 @@ export function shapeText(value) {
  * The value as it fits inside a node: the numbers themselves when the tensor is small (and the text
  * short), otherwise shape with min/max/mean.
  */
-export function inlineValue(value, maxChars = 30) {
+export function inlineValue(value, { maxChars = 30, withShape = true } = {}) {
   if (!value) return "";
   if (!value.truncated && value.numel <= 16) {
     const text = nested(value.data, fmtNumber);
     if (text.length <= maxChars) return text;
   }
-  return `${shapeText(value)} min ${fmtNumber(value.min)} max ${fmtNumber(value.max)} mean ${fmtNumber(value.mean)}`;
+  const stats = `min ${fmtShort(value.min)} max ${fmtShort(value.max)} mean ${fmtShort(value.mean)}`;
+  return withShape ? `${shapeText(value)} ${stats}` : stats;
+}
+
+/** Three significant digits, and values within 1e-6 of zero (float noise in a mean) as 0. */
+function fmtShort(v) {
+  if (typeof v === "number" && !Number.isInteger(v)) {
+    if (Math.abs(v) < 1e-6) return "0";
+    return fmtNumber(Number(v.toPrecision(3)));
+  }
+  return fmtNumber(v);
 }
 
 /** Element-wise sum of two TensorValues of the same shape (for gradients arriving from two uses). */

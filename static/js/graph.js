@@ -14,7 +14,8 @@ export function createGraphView(container, { onSelect, onActivate }) {
   const defs = svg.append("defs");
   for (const [id, cls] of [["arrow", "arrow"], ["arrow-hl", "arrow hl"], ["arrow-grad", "arrow grad"]]) {
     defs.append("marker").attr("id", id).attr("viewBox", "0 0 10 10").attr("refX", 9).attr("refY", 5)
-      .attr("markerWidth", 7).attr("markerHeight", 7).attr("orient", "auto-start-reverse")
+      .attr("markerUnits", "userSpaceOnUse").attr("markerWidth", id === "arrow" ? 8 : 11).attr("markerHeight", id === "arrow" ? 8 : 11)
+      .attr("orient", "auto-start-reverse")
       .append("path").attr("d", "M0,0 L10,5 L0,10 z").attr("class", cls);
   }
   const viewport = svg.append("g").attr("class", "viewport");

@@ -43,7 +43,8 @@ export function tensorTables(value, cls, t) {
 function nodeLink(byId, id) {
   const n = byId.get(id);
   if (!n) return `<span class="muted">${h(id ?? "–")}</span>`;
-  return `<button type="button" class="link" data-node="${h(id)}">${h(displayName(n))}</button>`;
+  const text = n.kind === "op" && n.label !== n.op ? `${n.label} (${n.op})` : displayName(n);
+  return `<button type="button" class="link" data-node="${h(id)}">${h(text)}</button>`;
 }
 
 function lineLink(span, t) {

@@ -34,11 +34,13 @@ export function nodeLines(node, frame, hasBackward) {
   if (node.kind === "op") return { title: node.label };
   const v = node.value;
   const meta = `${shapeText(v)} ${v.dtype}`;
-  const value = frame && !frame.revealed.has(node.id) ? "…" : inlineValue(v);
+  const value = frame && !frame.revealed.has(node.id) ? "…" : inlineValue(v, { withShape: false });
   let grad = null;
-  if (hasBackward && (node.requires_grad || node.grad)) {
+  // The gradient line is there for every tensor that gets a gradient, from the start, so that nodes
+  // keep their size while stepping: "∇ …" until the gradient arrives.
+  if (hasBackward && node.grad) {
     const g = frame ? frame.grads.get(node.id) : node.grad;
-    grad = g ? `∇ ${inlineValue(g)}` : "∇ …";
+    grad = g ? `∇ ${inlineValue(g, { withShape: false })}` : "∇ …";
   }
   return { title: displayName(node), meta, value, grad };
 }
@@ -111,7 +113,8 @@ function highlightOf(index, cur) {
     s.grad_in_targets?.forEach((t, k) => {
       if (!t || t === s.node) return;
       nodes.set(t, "grad-in");
-      if (s.node && byId.get(s.node)?.kind === "op") edges.push({ source: t, target: s.node, role: "grad-in", value: s.grad_in[k] });
+      // The output edge runs op -> tensor; the gradient travels it backwards.
+      if (s.node && byId.get(s.node)?.kind === "op") edges.push({ source: s.node, target: t, role: "grad-in", value: s.grad_in[k] });
     });
     for (const f of s.grads_out) {
       if (!f.target || !s.node) continue;
