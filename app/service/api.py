@@ -9,12 +9,14 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import TemplateNotFound
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import __version__
 from app.examples import EXAMPLES
@@ -128,6 +130,16 @@ def _add_handlers(app: FastAPI, settings: ServiceSettings) -> None:
         """FastAPI's 422, but safe to encode: a body may carry NaN, which JSON output refuses."""
         request.state.error_kind = "validation"
         return JSONResponse(status_code=422, content={"detail": _finite(jsonable_encoder(error.errors()))})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException):
+        """FastAPI answers a body it cannot decode (not UTF-8) with a bare 400; that is a
+        malformed request like any other, so it gets the same 422 (400 means a program error)."""
+        if error.status_code == 400 and request.method in ("POST", "PUT", "PATCH"):
+            request.state.error_kind = "validation"
+            detail = [{"type": "json_invalid", "loc": ["body"], "msg": "the body is not valid UTF-8 JSON"}]
+            return JSONResponse(status_code=422, content={"detail": detail})
+        return await http_exception_handler(request, error)
 
 
 def _finite(value):
