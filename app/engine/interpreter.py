@@ -9,6 +9,7 @@ recorder and the budget guard watching.
 from __future__ import annotations
 
 import ast
+import builtins
 import math
 import operator
 import re
@@ -56,9 +57,9 @@ class Interpreter:
     # --- statements ----------------------------------------------------------------------
     def execute(self, statements: list[ast.stmt]) -> None:
         for statement in statements:
-            self.run.deadline.check()
             self.run.current_statement = statement
             try:
+                self.run.deadline.check()
                 getattr(self, "_stmt_" + type(statement).__name__)(statement)
             except ProgramError as error:
                 if error.line is None:
@@ -203,6 +204,8 @@ class Interpreter:
             hint = "add `import torch`" if node.id == "torch" else (
                 "add `import torch.nn.functional as F`" if node.id == "F" else "add `from torch.autograd import Variable`")
             raise ProgramError("name", f"name {node.id!r} is not defined ({hint})")
+        if hasattr(builtins, node.id):
+            raise ProgramError("forbidden", f"Python's built-in {node.id!r} is not available in Grafo programs")
         raise ProgramError("name", f"name {node.id!r} is not defined")
 
     def _expr_Attribute(self, node: ast.Attribute) -> Any:

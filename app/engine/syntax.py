@@ -60,9 +60,9 @@ def parse(source: str) -> ast.Module:
         raise ProgramError("syntax", f"cannot parse the program: {error}", None, None)
 
 
-def _refuse(node: ast.AST) -> None:
+def _refuse(node: ast.AST, place: ast.AST) -> None:
     what = _FRIENDLY_NAMES.get(type(node), type(node).__name__)
-    line, col = _place(node)
+    line, col = _place(place)
     raise ProgramError("forbidden", f"Grafo programs cannot use {what}", line, col)
 
 
@@ -72,12 +72,12 @@ def _check_identifier(name: str, node: ast.AST) -> None:
         raise ProgramError("forbidden", f"names starting with an underscore ({name!r}) are not allowed", line, col)
 
 
-def _check_node(node: ast.AST) -> None:
+def _check_node(node: ast.AST, place: ast.AST) -> None:
     if isinstance(node, ast.stmt):
         if not isinstance(node, ALLOWED_STATEMENTS):
-            _refuse(node)
+            _refuse(node, place)
     elif not isinstance(node, ALLOWED_EXPRESSIONS):
-        _refuse(node)
+        _refuse(node, place)
     if isinstance(node, ast.Name):
         _check_identifier(node.id, node)
     elif isinstance(node, ast.Attribute):
@@ -100,22 +100,23 @@ def check(tree: ast.Module, limits: Limits) -> int:
     """Walk the tree once, iteratively, checking every node. Returns the number of statements."""
     statements = 0
     nodes = 0
-    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
+    stack: list[tuple[ast.AST, int, ast.AST]] = [(tree, 0, tree)]
     while stack:
-        node, depth = stack.pop()
+        node, depth, parent = stack.pop()
+        place = node if hasattr(node, "lineno") else parent  # operator tokens carry no position
         nodes += 1
         if nodes > limits.max_ast_nodes:
             raise ProgramError("limit", f"the program is too large (more than {limits.max_ast_nodes} syntax nodes)",
-                               *_place(node))
+                               *_place(place))
         if depth > limits.max_expression_depth:
             raise ProgramError("limit", f"an expression is nested more than {limits.max_expression_depth} levels deep",
-                               *_place(node))
+                               *_place(place))
         if isinstance(node, ast.stmt):
             statements += 1
             if statements > limits.max_statements:
                 raise ProgramError("limit", f"the program has more than {limits.max_statements} statements",
                                    *_place(node))
-        _check_node(node)
-        for child in ast.iter_child_nodes(node):
-            stack.append((child, depth + 1))
+        _check_node(node, place)
+        for child in reversed(list(ast.iter_child_nodes(node))):  # reversed: visit in source order
+            stack.append((child, depth + 1, place))
     return statements
