@@ -6,6 +6,10 @@ output has too many elements, the running total of elements is too high, or the 
 budget, the op is refused with a `limit` error and never runs for real. This is what turns
 `torch.ones(100000, 100000)` or `a @ a @ a ...` into a clean error instead of an out-of-memory kill.
 
+Element-wise ops skip the replay (their output is the broadcast of their inputs), and so does
+backward (gradients have the shapes of forward tensors that were already checked): the replay is
+the slow part, about 0.5 ms per op for kernels written in Python.
+
 It is also where the cooperative deadline is checked, since every bit of torch work passes here.
 Ops without a meta kernel (`.item()`, data-dependent shapes such as `nonzero`) are let through:
 their output is bounded by their inputs, which were already checked.
@@ -13,7 +17,9 @@ their output is bounded by their inputs, which were already checked.
 
 from __future__ import annotations
 
+import math
 import time
+from contextlib import contextmanager
 
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
@@ -56,6 +62,7 @@ class BudgetGuard(TorchDispatchMode):
         self.total_elements = 0
         self.flops = 0
         self.enabled = True
+        self.in_backward = False
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
@@ -65,6 +72,11 @@ class BudgetGuard(TorchDispatchMode):
         return func(*args, **kwargs)
 
     def _check(self, func, args, kwargs) -> None:
+        if self.in_backward:
+            return  # gradients have the shapes of forward tensors, which were already checked
+        if torch.Tag.pointwise in func.tags:
+            self._check_pointwise(func, args, kwargs)
+            return
         meta_args = tree_map(_to_meta, args)
         meta_kwargs = tree_map(_to_meta, kwargs)
         if "device" in kwargs or not any(isinstance(a, torch.Tensor) for a in tree_flatten(args)[0]):
@@ -77,6 +89,20 @@ class BudgetGuard(TorchDispatchMode):
         for out in outputs:
             self._check_elements(func, out.numel())
         self._check_flops(func, meta_args, meta_kwargs, meta_out)
+
+    def _check_pointwise(self, func, args, kwargs) -> None:
+        """Element-wise ops: the output is the broadcast of the inputs, no meta replay needed."""
+        shapes = [a.shape for a in tree_flatten((args, kwargs))[0] if isinstance(a, torch.Tensor)]
+        if shapes:
+            self._check_elements(func, math.prod(torch.broadcast_shapes(*shapes)))
+
+    @contextmanager
+    def backward_pass(self):
+        self.in_backward = True
+        try:
+            yield
+        finally:
+            self.in_backward = False
 
     def _check_elements(self, func, numel: int) -> None:
         limits = self.limits

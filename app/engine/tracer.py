@@ -92,7 +92,8 @@ class ProgramRun:
 
     def backward(self, root: torch.Tensor, gradient, retain_graph, implicit: bool) -> None:
         node = self.context.current
-        self.backward_recorder.run(root, gradient, retain_graph, self.source_map.span(node), implicit)
+        with self.guard.backward_pass():
+            self.backward_recorder.run(root, gradient, retain_graph, self.source_map.span(node), implicit)
 
     def to_text(self, value, repr_style: bool = False) -> str:
         with self.paused():
@@ -141,7 +142,7 @@ def _run_implicit_backward(run: ProgramRun, root_name: str | None, interpreter_n
         gradient = torch.ones_like(root)
         run.warn(f"the root has {root.numel()} elements, not one: backward() was seeded with ones")
     with run.recorder, run.guard, torch.set_grad_enabled(True):
-        run.backward_recorder.run(root, gradient, None, None, implicit=True)
+        run.backward(root, gradient, None, implicit=True)
 
 
 def _validate_eps(eps: float) -> None:

@@ -57,23 +57,40 @@ def _small_statistics(values: list, is_float: bool):
     return json_number(min(values)), json_number(max(values)), json_number(mean)
 
 
+def _flatten(nested) -> list:
+    if not isinstance(nested, list):
+        return [nested]
+    flat: list = []
+    stack = [nested]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(reversed(item))
+        else:
+            flat.append(item)
+    return flat
+
+
 def summarize(tensor: torch.Tensor, preview_elements: int) -> TensorValue:
-    """Summarise a tensor's current value. Never keeps a reference to it."""
-    value = tensor.detach()
-    flat = value.reshape(-1)
-    truncated = value.numel() > preview_elements
+    """Summarise a tensor's current value. Never keeps a reference to it.
+
+    Small tensors (the common case) are read once with `tolist()` and summarised in Python: no
+    torch op runs, so nothing passes through the recording and budget modes.
+    """
+    numel = tensor.numel()
+    truncated = numel > preview_elements
     if truncated:
-        data = _json_data(flat[:preview_elements].tolist())
-        minimum, maximum, mean = _statistics(flat)
+        flat_tensor = tensor.detach().reshape(-1)
+        data = _json_data(flat_tensor[:preview_elements].tolist())
+        minimum, maximum, mean = _statistics(flat_tensor)
     else:
-        nested = value.tolist()
+        nested = tensor.tolist()
         data = _json_data(nested)
-        flat_values = flat.tolist()
-        minimum, maximum, mean = _small_statistics(flat_values, value.is_floating_point())
+        minimum, maximum, mean = _small_statistics(_flatten(nested), tensor.is_floating_point())
     return TensorValue(
-        shape=list(value.shape),
-        dtype=dtype_name(value.dtype),
-        numel=value.numel(),
+        shape=list(tensor.shape),
+        dtype=dtype_name(tensor.dtype),
+        numel=numel,
         data=data,
         truncated=truncated,
         min=minimum,
