@@ -34,6 +34,10 @@ class QueueTimeout(Exception):
     """No worker became free within the queue wait: the caller answers 503."""
 
 
+class _NotStarted(Exception):
+    """The worker died before it acknowledged the request."""
+
+
 class PoolStopped(Exception):
     """The pool is shutting down."""
 
@@ -159,18 +163,35 @@ class WorkerPool:
     # -- running -----------------------------------------------------------------------------
 
     def run(self, request: dict, wait_s: float) -> RunOutcome:
-        """Run one request on a free worker, waiting at most `wait_s` for one to be free."""
-        handle = self._take(wait_s)
-        try:
-            return self._dispatch(handle, request)
-        finally:
-            self._give_back(handle)
+        """Run one request on a free worker, waiting at most `wait_s` for one to be free.
+
+        A worker that dies before it acknowledges the request (killed while idle, just before
+        the monitor noticed) is not the program's fault: the request moves to another worker.
+        """
+        deadline = time.monotonic() + wait_s
+        for _ in range(self.settings.worker_count + 2):
+            handle = self._take(max(0.0, deadline - time.monotonic()))
+            try:
+                return self._dispatch(handle, request)
+            except _NotStarted:
+                handle.retire = True
+            finally:
+                self._give_back(handle)
+        raise QueueTimeout()
 
     def _dispatch(self, handle: _Worker, request: dict) -> RunOutcome:
-        self._count("runs")
+        limit = self.settings.hard_time_limit_s
+        started = time.monotonic()
         try:
             handle.conn.send(request)
-            if not handle.conn.poll(self.settings.hard_time_limit_s):
+            if not handle.conn.poll(limit):
+                return self._timed_out(handle)  # alive but unresponsive (stopped): not usable
+            handle.conn.recv()  # the worker's acknowledgement: it has the program now
+        except (EOFError, OSError) as error:
+            raise _NotStarted() from error
+        self._count("runs")
+        try:
+            if not handle.conn.poll(max(0.0, limit - (time.monotonic() - started))):
                 return self._timed_out(handle)
             reply: Reply = handle.conn.recv()
         except (EOFError, OSError):

@@ -60,6 +60,7 @@ def main(conn, config: WorkerConfig) -> None:
             os._exit(0)  # the server went away: never outlive it
         if request is None:
             os._exit(0)
+        conn.send("started")
         reply = run_one(request, config)
         conn.send(reply)
         if reply.retire:

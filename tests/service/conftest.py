@@ -31,10 +31,11 @@ RELAXED_LIMITS = Limits(
     max_matmul_flops=10**13,
 )
 
-# One matmul of two 4000x4000 matrices: ~128 GFLOP, seconds on one core, no Python in between.
-SLOW_SINGLE_OP = "import torch\na = torch.ones(4000, 4000)\nb = a @ a\n"
-# Many medium matmuls: the engine's cooperative deadline stops it between two of them.
-SLOW_MANY_OPS = "import torch\na = torch.ones(600, 600)\n" + "".join(f"b{i} = a @ a\n" for i in range(120))
+# One matmul of two 5000x5000 matrices: 250 GFLOP, several seconds on one core, no Python in
+# between; what comes before it takes milliseconds, far below the tight client's 0.5 s.
+SLOW_SINGLE_OP = "import torch\na = torch.ones(5000, 5000)\nb = a @ a\n"
+# 200 medium matmuls (86 GFLOP in all): the engine's cooperative deadline stops it between two.
+SLOW_MANY_OPS = "import torch\na = torch.ones(600, 600)\n" + "".join(f"b{i} = a @ a\n" for i in range(200))
 
 
 def make_client(settings: ServiceSettings, limits: Limits | None = None) -> TestClient:
@@ -51,7 +52,7 @@ def client():
 @pytest.fixture(scope="session")
 def tight_client():
     """Low time limit and memory cap, relaxed engine guard: for timeouts, kills and memory."""
-    settings = ServiceSettings(workers=2, time_limit_s=0.2, kill_grace_s=0.1, memory_limit_mb=768)
+    settings = ServiceSettings(workers=2, time_limit_s=0.5, kill_grace_s=0.3, memory_limit_mb=768)
     with make_client(settings, RELAXED_LIMITS) as test_client:
         yield test_client
 

@@ -1,0 +1,153 @@
+"""Isolation: time limit, memory cap, killed workers, saturation; the service stays up through all.
+
+No assertion here depends on how fast the machine is: slow programs are many times slower than the
+limits they are meant to hit, and waits poll for a state instead of sleeping for a guess.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+
+import torch
+
+from app.examples import LESSON
+from app.service.api import create_app  # noqa: F401  (the fixtures build apps)
+from app.settings import ServiceSettings
+from tests.service.conftest import (
+    RELAXED_LIMITS,
+    SLOW_MANY_OPS,
+    SLOW_SINGLE_OP,
+    make_client,
+    pid_alive,
+    tensor_named,
+    wait_until,
+)
+
+
+def _lesson_ok(test_client) -> None:
+    response = test_client.post("/api/trace", json={"source": LESSON})
+    assert response.status_code == 200, response.text
+    assert tensor_named(response.json(), "w")["grad"]["data"] == [-28.0]
+
+
+def _pool(test_client):
+    return test_client.app.state.service.pool
+
+
+def test_cooperative_timeout_then_next_request_succeeds(tight_client):
+    response = tight_client.post("/api/trace", json={"source": SLOW_MANY_OPS, "gradcheck": False})
+    assert response.status_code == 400
+    assert response.json()["error"]["kind"] == "timeout"
+    _lesson_ok(tight_client)
+
+
+def test_single_long_op_is_killed_from_outside(tight_client):
+    """One matmul of seconds: no Python runs during it, so only the parent's SIGKILL can stop it."""
+    before = _pool(tight_client).state()
+    response = tight_client.post("/api/trace", json={"source": SLOW_SINGLE_OP, "gradcheck": False})
+    assert response.status_code == 400
+    assert response.json()["error"]["kind"] == "timeout"
+    _lesson_ok(tight_client)
+    assert wait_until(lambda: _pool(tight_client).state()["alive"] == 2)
+    after = _pool(tight_client).state()
+    assert after["timeouts"] == before["timeouts"] + 1
+    assert after["restarts"] >= before["restarts"] + 1
+
+
+def test_memory_bomb_refused_by_the_engine(client):
+    for source in ("import torch\nx = torch.ones(100000, 100000)",
+                   "import torch\nx = torch.ones(1).expand(100000, 100000).sum()"):
+        response = client.post("/api/trace", json={"source": source})
+        assert response.status_code == 400
+        assert response.json()["error"]["kind"] == "limit"
+    _lesson_ok(client)
+    assert client.get("/api/health").json()["status"] == "ok"
+
+
+def test_memory_cap_of_the_worker(tight_client):
+    """The engine's guard relaxed: a 1.6 GB tensor gets past it and meets the worker's RLIMIT_DATA."""
+    response = tight_client.post("/api/trace", json={"source": "import torch\nx = torch.ones(20000, 20000)",
+                                                     "gradcheck": False})
+    assert response.status_code == 400
+    assert response.json()["error"]["kind"] == "limit"
+    _lesson_ok(tight_client)
+    assert wait_until(lambda: _pool(tight_client).state()["alive"] == 2)
+
+
+def test_idle_worker_killed_from_outside_is_replaced(client):
+    pool = _pool(client)
+    victims = pool.worker_pids()
+    assert len(victims) == 2
+    for pid in victims:
+        os.kill(pid, signal.SIGKILL)
+    _lesson_ok(client)  # the next request succeeds, on a new worker
+    assert wait_until(lambda: pool.state()["alive"] == 2 and not set(pool.worker_pids()) & set(victims))
+    assert not any(pid_alive(pid) for pid in victims)
+    _lesson_ok(client)
+
+
+def test_worker_killed_during_a_run_answers_that_request_and_serves_the_next():
+    settings = ServiceSettings(workers=1, time_limit_s=30, kill_grace_s=1)
+    with make_client(settings, RELAXED_LIMITS) as test_client:
+        pool = _pool(test_client)
+        [victim] = pool.worker_pids()
+        result = {}
+
+        def slow_request():
+            result["response"] = test_client.post("/api/trace", json={"source": SLOW_SINGLE_OP, "gradcheck": False})
+
+        thread = threading.Thread(target=slow_request)
+        thread.start()
+        assert wait_until(lambda: pool.state()["idle"] == 0)
+        os.kill(victim, signal.SIGKILL)
+        thread.join(30)
+        response = result["response"]
+        assert response.status_code == 400
+        assert response.json()["error"]["kind"] == "limit"
+        _lesson_ok(test_client)
+        assert pool.state()["crashes"] == 1
+
+
+def test_saturated_service_answers_503_with_retry_after():
+    settings = ServiceSettings(workers=1, queue_size=0, time_limit_s=30, kill_grace_s=1, retry_after_s=2)
+    with make_client(settings, RELAXED_LIMITS) as test_client:
+        service = test_client.app.state.service
+        [worker_pid] = service.pool.worker_pids()
+        thread = threading.Thread(
+            target=test_client.post, args=("/api/trace",), kwargs={"json": {"source": SLOW_SINGLE_OP}}
+        )
+        thread.start()
+        assert wait_until(lambda: service.admission.in_flight == 1)
+        response = test_client.post("/api/trace", json={"source": LESSON})
+        assert response.status_code == 503
+        assert response.headers["retry-after"] == "2"
+        assert response.json()["error"]["kind"] == "busy"
+        os.kill(worker_pid, signal.SIGKILL)  # end the slow run early instead of waiting for it
+        thread.join(30)
+        _lesson_ok(test_client)
+
+
+def test_twenty_concurrent_requests_in_process(client):
+    results = {}
+
+    def request(k: int):
+        source = LESSON.replace("y_t = 2 *", f"y_t = {k} *")
+        results[k] = client.post("/api/trace", json={"source": source, "gradcheck": False})
+
+    threads = [threading.Thread(target=request, args=(k,)) for k in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    for k, response in results.items():
+        assert response.status_code == 200, response.text
+        x = torch.arange(0, 4)
+        w = torch.ones(1, requires_grad=True)
+        J = (x * w - k * torch.arange(0, 4)).pow(2).sum()
+        J.backward()
+        data = response.json()
+        assert tensor_named(data, "J")["value"]["data"] == J.item()
+        assert tensor_named(data, "w")["grad"]["data"] == w.grad.tolist()
+    assert len(results) == 20
