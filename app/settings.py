@@ -85,6 +85,7 @@ class ServiceSettings:
     kill_grace_s: float = 0.5
     memory_limit_mb: int = 1024
     max_tasks_per_worker: int = 1000
+    result_cache_mb: int = 64  # successful traces kept by exact request; 0 turns the cache off
     worker_start_timeout_s: float = 60.0
     log_source: bool = False
     log_level: str = "info"

@@ -50,12 +50,21 @@ class PoolState(BaseModel):
     restarts: int = Field(description="Workers replaced (after a kill, a crash or their task quota).")
 
 
+class CacheState(BaseModel):
+    entries: int
+    bytes: int
+    max_bytes: int
+    hits: int
+    misses: int
+
+
 class HealthResponse(BaseModel):
     status: Literal["ok", "degraded", "starting"]
     version: str
     python: str
     torch: str
     pool: PoolState
+    cache: CacheState = Field(description="Successful traces kept by exact request.")
     limits: dict[str, Scalar] = Field(description="The engine's limits in force, per run.")
     service: dict[str, Scalar] = Field(description="The service's limits and settings in force.")
 

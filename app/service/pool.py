@@ -49,6 +49,7 @@ class RunOutcome:
     body: bytes | None = None
     error: dict | None = None
     detail: str | None = None  # for the server log only
+    cached: bool = False
 
 
 class _Worker:

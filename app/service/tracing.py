@@ -19,7 +19,8 @@ from starlette.responses import JSONResponse, Response
 from app import __version__
 from app.service.admission import Admission, Saturated
 from app.service.logs import log_event
-from app.service.models import HealthResponse, PoolState, TraceRequest
+from app.service.cache import ResultCache
+from app.service.models import CacheState, HealthResponse, PoolState, TraceRequest
 from app.service.pool import PoolStopped, QueueTimeout, RunOutcome, WorkerPool
 from app.settings import Limits, ServiceSettings
 from app.trace_model import ErrorBody
@@ -36,6 +37,7 @@ class TraceService:
         self.limits = settings.engine_limits(limits)
         self.pool = WorkerPool(settings, self.limits)
         self.admission = Admission(settings.worker_count + settings.queue_size)
+        self.cache = ResultCache(settings.result_cache_mb * 1024 * 1024)
         # One thread per admitted request: each blocks on its worker's pipe, not on the loop.
         self._threads = ThreadPoolExecutor(max_workers=self.admission.capacity, thread_name_prefix="grafo-run")
         self.started = False
@@ -49,7 +51,20 @@ class TraceService:
         self._threads.shutdown(wait=False, cancel_futures=True)
 
     async def trace(self, request: TraceRequest, request_id: str | None = None) -> RunOutcome:
-        """Run one program; raises `Saturated` (503) only, every other failure is an outcome."""
+        """Trace one program (from the cache when the same request succeeded before).
+
+        Raises `Saturated` (503) only; every other failure is an outcome about the program.
+        """
+        key = self.cache.key(request) if self.cache.max_bytes else None
+        body = self.cache.get(key) if key else None
+        if body is not None:
+            return RunOutcome(body=body, cached=True)
+        outcome = await self._run(request, request_id)
+        if key and outcome.body is not None:
+            self.cache.put(key, outcome.body)
+        return outcome
+
+    async def _run(self, request: TraceRequest, request_id: str | None) -> RunOutcome:
         with self.admission.slot():
             try:
                 loop = asyncio.get_running_loop()
@@ -77,6 +92,7 @@ class TraceService:
             python=platform.python_version(),
             torch=metadata.version("torch"),  # without importing torch in the server process
             pool=state,
+            cache=CacheState(**self.cache.state()),
             limits=self.limits.as_dict(),
             service=self.settings.as_dict(),
         )
@@ -85,7 +101,8 @@ class TraceService:
 def to_response(outcome: RunOutcome, state) -> Response:
     """200 with the worker's JSON bytes as they are, or 400 with the error; notes the kind for logs."""
     if outcome.body is not None:
-        return Response(content=outcome.body, media_type="application/json")
+        headers = {"X-Grafo-Cache": "hit" if outcome.cached else "miss"}
+        return Response(content=outcome.body, media_type="application/json", headers=headers)
     error = _clean_error(outcome.error)
     state.error_kind = error["kind"]
     return JSONResponse(status_code=400, content={"error": error})

@@ -44,15 +44,15 @@ def make_client(settings: ServiceSettings, limits: Limits | None = None) -> Test
 
 @pytest.fixture(scope="session")
 def client():
-    """The default service, two workers, default limits."""
-    with make_client(ServiceSettings(workers=2)) as test_client:
+    """The default service, two workers, default limits; no result cache, so every request runs."""
+    with make_client(ServiceSettings(workers=2, result_cache_mb=0)) as test_client:
         yield test_client
 
 
 @pytest.fixture(scope="session")
 def tight_client():
     """Low time limit and memory cap, relaxed engine guard: for timeouts, kills and memory."""
-    settings = ServiceSettings(workers=2, time_limit_s=0.5, kill_grace_s=0.3, memory_limit_mb=768)
+    settings = ServiceSettings(workers=2, time_limit_s=0.5, kill_grace_s=0.3, memory_limit_mb=768, result_cache_mb=0)
     with make_client(settings, RELAXED_LIMITS) as test_client:
         yield test_client
 
@@ -145,7 +145,7 @@ class LiveServer:
 
 @pytest.fixture(scope="session")
 def live_server():
-    server = LiveServer({"GRAFO_TIME_LIMIT_S": "5", "GRAFO_MAX_BODY_BYTES": str(64 * 1024)})
+    server = LiveServer({"GRAFO_TIME_LIMIT_S": "5", "GRAFO_MAX_BODY_BYTES": str(64 * 1024), "GRAFO_RESULT_CACHE_MB": "0"})
     try:
         server.wait_ready()
         yield server

@@ -89,7 +89,7 @@ def test_idle_worker_killed_from_outside_is_replaced(client):
 
 
 def test_worker_killed_during_a_run_answers_that_request_and_serves_the_next():
-    settings = ServiceSettings(workers=1, time_limit_s=30, kill_grace_s=1)
+    settings = ServiceSettings(workers=1, time_limit_s=30, kill_grace_s=1, result_cache_mb=0)
     with make_client(settings, RELAXED_LIMITS) as test_client:
         pool = _pool(test_client)
         [victim] = pool.worker_pids()
@@ -111,7 +111,8 @@ def test_worker_killed_during_a_run_answers_that_request_and_serves_the_next():
 
 
 def test_saturated_service_answers_503_with_retry_after():
-    settings = ServiceSettings(workers=1, queue_size=0, time_limit_s=30, kill_grace_s=1, retry_after_s=2)
+    settings = ServiceSettings(workers=1, queue_size=0, time_limit_s=30, kill_grace_s=1, retry_after_s=2,
+                               result_cache_mb=0)
     with make_client(settings, RELAXED_LIMITS) as test_client:
         service = test_client.app.state.service
         [worker_pid] = service.pool.worker_pids()
@@ -151,3 +152,20 @@ def test_twenty_concurrent_requests_in_process(client):
         assert tensor_named(data, "J")["value"]["data"] == J.item()
         assert tensor_named(data, "w")["grad"]["data"] == w.grad.tolist()
     assert len(results) == 20
+
+
+def test_result_cache_answers_a_repeated_request_without_a_worker():
+    with make_client(ServiceSettings(workers=1, result_cache_mb=1)) as test_client:
+        first = test_client.post("/api/trace", json={"source": LESSON})
+        assert first.headers["x-grafo-cache"] == "miss"
+        for pid in _pool(test_client).worker_pids():
+            os.kill(pid, signal.SIGKILL)
+        second = test_client.post("/api/trace", json={"source": LESSON})
+        assert second.status_code == 200 and second.headers["x-grafo-cache"] == "hit"
+        assert second.content == first.content
+        other = test_client.post("/api/trace", json={"source": LESSON, "eps": 0.01})
+        assert other.status_code == 200 and other.headers["x-grafo-cache"] == "miss"
+        failed = [test_client.post("/api/trace", json={"source": "x = y"}) for _ in range(2)]
+        assert [response.status_code for response in failed] == [400, 400]
+        cache = test_client.get("/api/health").json()["cache"]
+        assert cache["entries"] == 2 and cache["hits"] == 1
