@@ -125,6 +125,16 @@ class Interpreter:
 
     # --- assignment ----------------------------------------------------------------------
     def assign(self, target: ast.expr, value: Any) -> None:
+        try:
+            self._assign(target, value)
+        except ProgramError as error:
+            if error.line is None:
+                error.line, error.col = self.source_map.place(target)
+            raise
+        except Exception as error:  # torch refusing an item or .grad assignment is the program's error
+            raise self.run.translate_error(error, target) from None
+
+    def _assign(self, target: ast.expr, value: Any) -> None:
         if isinstance(target, ast.Name):
             self.names[target.id] = value
             if isinstance(value, torch.Tensor):
@@ -214,7 +224,10 @@ class Interpreter:
         if isinstance(obj, Namespace):
             return resolve(f"{obj.path}.{name}")
         if isinstance(obj, torch.Tensor):
-            return self._tensor_attribute(obj, name)
+            value = self._tensor_attribute(obj, name)
+            if name == "grad" and value is None:
+                self.run.grad_read(obj, self.source_map.text(node.value), node)
+            return value
         if isinstance(obj, NamedTuple) and name in obj.fields:
             return obj[obj.fields.index(name)]
         raise ProgramError("forbidden", f"{_type_name(obj)} values have no attribute {name!r} in Grafo programs")
