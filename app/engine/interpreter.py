@@ -173,6 +173,12 @@ class Interpreter:
         if isinstance(container, torch.Tensor):
             container[index] = value
         elif isinstance(container, list):
+            # Only one item, only a plain value: a list can then never grow, contain itself, or
+            # make every list that shares it bigger than when it was checked (see check_value).
+            if not isinstance(index, int) or isinstance(index, bool):
+                raise ProgramError("forbidden", "list items can only be assigned one at a time (x[i] = value)")
+            if isinstance(value, (list, tuple, range)):
+                raise ProgramError("forbidden", "a list item can be a number, a string or a tensor, not another list")
             container[index] = self.check_value(value)
         else:
             raise ProgramError("type", f"cannot assign items of a {_type_name(container)} value")
@@ -335,7 +341,7 @@ class Interpreter:
         return self.run.format_value(value, spec)
 
     # --- values --------------------------------------------------------------------------
-    def check_value(self, value: Any, depth: int = 0) -> Any:
+    def check_value(self, value: Any) -> Any:
         """Only known, inert kinds of value may exist in a program (and integers stay small)."""
         if isinstance(value, int) and not isinstance(value, bool):
             if value.bit_length() > self.limits.max_int_bits:
@@ -354,11 +360,52 @@ class Interpreter:
         if isinstance(value, (list, tuple)):
             if len(value) > self.limits.max_sequence_length:
                 raise ProgramError("limit", f"a list of {len(value):,} items is over the limit")
-            if depth < 8:
-                for item in value:
-                    self.check_value(item, depth + 1)
+            self._check_nested(value)
             return value
         raise ProgramError("type", f"{type(value).__name__} values are not supported in Grafo programs")
+
+    def _check_nested(self, value: list | tuple) -> None:
+        """Bound what a list holds in all, nested lists counted as often as they appear.
+
+        Lists can share items, so `a = [a, a]` forty times is a few hundred bytes that printing,
+        comparing or `torch.tensor()` would walk 2**40 times. Here every distinct list is visited
+        once (memoised by identity), its weight being the sum of its items' weights (a range
+        weighs its length, anything else 1), and the walk stops as soon as the limit is passed.
+        Item types are checked on the way, at any depth.
+        """
+        limit = self.limits.max_sequence_length
+        weights: dict[int, int] = {}
+        pending: set[int] = set()
+        stack: list[tuple[Any, bool]] = [(value, False)]
+        while stack:
+            node, expanded = stack.pop()
+            key = id(node)
+            if expanded:
+                total = 0
+                for item in node:
+                    total += weights[id(item)] if isinstance(item, (list, tuple)) else _leaf_weight(item)
+                    if total > limit:
+                        raise ProgramError("limit", f"a list holding more than {limit:,} items in all "
+                                           "(nested lists counted) is over the limit")
+                weights[key] = max(1, total)
+                pending.discard(key)
+                continue
+            if key in weights:
+                continue
+            if key in pending:
+                raise ProgramError("forbidden", "a list cannot contain itself")
+            pending.add(key)
+            stack.append((node, True))
+            for item in node:
+                if isinstance(item, (list, tuple)):
+                    if id(item) not in weights:
+                        stack.append((item, False))
+                elif not isinstance(item, _PLAIN_TYPES + _HANDLE_TYPES):
+                    self.check_value(item)
+
+
+def _leaf_weight(item) -> int:
+    return max(1, len(item)) if isinstance(item, range) else 1
 
 
 def _as_load(target: ast.expr) -> ast.expr:
