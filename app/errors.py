@@ -15,15 +15,20 @@ ErrorKind = Literal["syntax", "forbidden", "name", "type", "runtime", "limit", "
 class ProgramError(Exception):
     """A program could not be traced. `line` and `col` are 1-based; None when no place applies."""
 
-    def __init__(self, kind: ErrorKind, message: str, line: int | None = None, col: int | None = None):
+    def __init__(self, kind: ErrorKind, message: str, line: int | None = None, col: int | None = None,
+                 hint: str | None = None):
         super().__init__(message)
         self.kind: ErrorKind = kind
         self.message = message
         self.line = line
         self.col = col
+        self.hint = hint  # a message key (app/teaching/messages.py) explaining a common autograd error
 
     def to_dict(self) -> dict:
-        return {"kind": self.kind, "message": self.message, "line": self.line, "col": self.col}
+        body = {"kind": self.kind, "message": self.message, "line": self.line, "col": self.col}
+        if self.hint is not None:  # only when set, so errors without one keep their exact shape
+            body["hint"] = self.hint
+        return body
 
     def __repr__(self) -> str:
         return f"ProgramError({self.kind!r}, {self.message!r}, line={self.line}, col={self.col})"

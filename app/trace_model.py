@@ -117,6 +117,58 @@ class ForwardStep(Model):
     op: str = Field(description="Op node id.")
 
 
+class Message(Model):
+    """Prose as a key and its parameters: the browser words it in English or Portuguese
+    (the keys and both texts are listed in `app/teaching/messages.py`)."""
+
+    key: str
+    params: dict[str, str | int | float | None] = Field(default_factory=dict)
+
+
+class GradTerm(Model):
+    """One contribution to a gradient that the engine sums (a tensor used more than once)."""
+
+    step: int | None = Field(description="Backward step that sent it; None for the seed of backward().")
+    op: str | None = Field(default=None, description="Op node id that sent it.")
+    value: str = Field(description="The contribution, formatted.")
+
+
+class GradSum(Model):
+    """A gradient that is the sum of several contributions, spelled out."""
+
+    target: str = Field(description="Tensor node the contributions are summed into.")
+    symbol: str = Field(description="e.g. `dJ/da`.")
+    terms: list[GradTerm]
+    total: str = Field(description="The sum, formatted.")
+    text: str = Field(description="e.g. `dJ/da = [2,3] + [2,3] + [1,1] = [5,7]`.")
+
+
+class ExplanationLine(Model):
+    """The local derivative rule for one input of an op: symbols, then numbers, then result."""
+
+    input: int = Field(description="Position in the op's `inputs`.")
+    target: str | None = Field(description="Tensor node the gradient goes to.")
+    symbol: str = Field(description="What is computed, e.g. `dJ/de`.")
+    formula: str | None = Field(default=None, description="The rule in the program's names, e.g. `dJ/de2 · 2·e`.")
+    substituted: str | None = Field(default=None, description="The same with the step's numbers.")
+    result: str | None = Field(default=None, description="The gradient it gives, formatted.")
+    text: str | None = Field(default=None, description="`symbol = formula = substituted = result`.")
+    notes: list[Message] = Field(default_factory=list, description="Broadcast sums, inputs without gradient...")
+
+
+class StepExplanation(Model):
+    """Why a backward step sent what it sent (the chain rule, one local rule at a time)."""
+
+    documented: bool = Field(description="False: no rule for this op yet (key `rule_not_documented`).")
+    rule: str | None = Field(default=None, description="Rule id in `app/teaching/rules.py`.")
+    general: list[str] = Field(default_factory=list, description="The rule with generic symbols, per input.")
+    lines: list[ExplanationLine] = Field(default_factory=list)
+    incoming: GradSum | None = Field(default=None, description="When the arriving gradient is a sum of contributions.")
+    notes: list[Message] = Field(default_factory=list)
+    verified: bool | None = Field(default=None, description="The rule's numbers equal what torch sent; "
+                                  "None when the numbers were not evaluated (too large, values changed).")
+
+
 class GradientFlow(Model):
     """A gradient sent by a backward step to one of its inputs."""
 
@@ -141,6 +193,7 @@ class BackwardStep(Model):
     accumulated: TensorValue | None = Field(
         default=None, description="AccumulateGrad only: the leaf's `.grad` right after this step."
     )
+    explanation: StepExplanation | None = Field(default=None, description="The chain rule at this step.")
 
 
 class BackwardPass(Model):
@@ -160,6 +213,7 @@ class GradCheckElement(Model):
     central: Number = Field(description="(J(w+eps) - J(w-eps)) / (2 eps) in float64.")
     delta: Number = Field(description="J(w+eps) - J(w): how much J moves when the element grows by eps.")
     abs_error: Number | None = Field(description="|autograd - central|.")
+    sentence: Message | None = Field(default=None, description="\"if w grows by eps, J grows by about delta\".")
 
 
 class GradCheckLeaf(Model):
@@ -182,6 +236,8 @@ class TraceWarning(Model):
     message: str
     line: int | None = None
     col: int | None = None
+    key: str | None = Field(default=None, description="Message key for a teaching explanation, when known.")
+    params: dict[str, str | int | float | None] = Field(default_factory=dict)
 
 
 class Stats(Model):
@@ -211,6 +267,7 @@ class ErrorBody(Model):
     message: str
     line: int | None = None
     col: int | None = None
+    hint: str | None = Field(default=None, description="Message key explaining a common autograd error and its fix.")
 
 
 class ErrorResponse(Model):

@@ -19,6 +19,19 @@ from app.engine.values import summarize
 from app.trace_model import BackwardPass, BackwardStep, GradientFlow, Span
 
 
+_KEEP_TENSOR_ELEMENTS = 65_536  # gradients kept for the teaching explanations: per tensor...
+_KEEP_TOTAL_ELEMENTS = 2_000_000  # ...and per trace; larger ones are explained without numbers
+
+
+@dataclass
+class RawStep:
+    """The real gradient tensors of one step (copies), for `app.teaching` to explain it with."""
+
+    grad_in: tuple = ()
+    grads_out: tuple = ()
+    previous_grad: torch.Tensor | None = None  # AccumulateGrad: the leaf's `.grad` before this step
+
+
 @dataclass
 class PassRecord:
     model: BackwardPass
@@ -47,6 +60,8 @@ class BackwardRecorder:
         self.passes: list[PassRecord] = []
         self._preview = graph.limits.value_preview_elements
         self._open_steps: dict[int, BackwardStep] = {}  # id(autograd node) -> its step, until it finishes
+        self.raw: dict[int, RawStep] = {}  # step index -> its gradient tensors
+        self._kept_elements = 0
 
     def run(self, root: torch.Tensor, gradient: torch.Tensor | None, retain_graph: bool | None,
             span: Span | None, implicit: bool) -> None:
@@ -106,6 +121,8 @@ class BackwardRecorder:
         )
         self.steps.append(step)
         record.model.steps.append(step.index)
+        self.raw[step.index] = RawStep(grad_in=self._keep(grad_outputs),
+                                       previous_grad=self._keep((node.variable.grad,))[0] if is_accumulate else None)
         self._open_steps[id(node)] = step
 
     def _add_to_tensor_grad(self, target: str, grad: torch.Tensor, record: PassRecord, is_leaf: bool) -> None:
@@ -126,6 +143,7 @@ class BackwardRecorder:
         step = self._open_steps.pop(id(node), None)
         if step is None:
             return
+        self.raw[step.index].grads_out = self._keep(grad_inputs)
         if step.kind == "accumulate":
             variable = node.variable
             step.accumulated = self._summary(variable.grad)
@@ -134,6 +152,18 @@ class BackwardRecorder:
             GradientFlow(target=self._target_of(next_node, nr, targets), value=self._summary(grad))
             for (next_node, nr), grad in zip(node.next_functions, grad_inputs)
         ]
+
+    def _keep(self, tensors) -> tuple:
+        """Copies of small gradients (torch may reuse or change the originals), within a budget."""
+        kept = []
+        for tensor in tensors:
+            size = 0 if tensor is None else tensor.numel()
+            if tensor is None or size > _KEEP_TENSOR_ELEMENTS or self._kept_elements + size > _KEEP_TOTAL_ELEMENTS:
+                kept.append(None)
+                continue
+            self._kept_elements += size
+            kept.append(tensor.detach().clone())
+        return tuple(kept)
 
     def _summary(self, tensor):
         return None if tensor is None else summarize(tensor, self._preview)

@@ -28,6 +28,7 @@ from app.engine.source_map import SourceMap
 from app.engine.trace_builder import build_trace
 from app.errors import ProgramError
 from app.settings import DEFAULT_LIMITS, Limits
+from app.teaching import annotate, hints
 from app.trace_model import Trace, TraceWarning
 
 _MAX_MESSAGE = 600
@@ -76,12 +77,19 @@ class ProgramRun:
         line, col = self.source_map.place(statement)
         for caught in self._caught_warnings:
             message = str(caught.message).split("(Triggered internally")[0].strip()
-            self.warn(message, line, col)
+            self.warn(message, line, col, key=hints.warning_key(message))
         self._caught_warnings.clear()
 
-    def warn(self, message: str, line: int | None = None, col: int | None = None) -> None:
+    def warn(self, message: str, line: int | None = None, col: int | None = None, key: str | None = None,
+             **params) -> None:
         if len(self.warnings) < 50 and not any(w.message == message and w.line == line for w in self.warnings):
-            self.warnings.append(TraceWarning(message=message, line=line, col=col))
+            self.warnings.append(TraceWarning(message=message, line=line, col=col, key=key, params=params))
+
+    def grad_read(self, tensor: torch.Tensor, text: str | None, node: ast.AST) -> None:
+        """`w.grad` read as None because w needs no grad: say why (torch says nothing)."""
+        if not tensor.requires_grad and self.backward_recorder.passes and text:
+            self.warn(f"{text}.grad is None: {text} does not require grad, so no gradient reaches it",
+                      *self.source_map.place(node), key="grad_of_constant", name=text)
 
     # --- what the interpreter calls --------------------------------------------------------
     def call_function(self, function: Function, args: list, kwargs: dict):
@@ -111,12 +119,12 @@ class ProgramRun:
         message = str(error).split("\n")[0].strip() or type(error).__name__
         message = message if len(message) <= _MAX_MESSAGE else message[: _MAX_MESSAGE - 1] + "…"
         if isinstance(error, TypeError):
-            return ProgramError("type", message, line, col)
+            return ProgramError("type", message, line, col, hint=hints.error_hint(message))
         if isinstance(error, (MemoryError, RecursionError)):
             return ProgramError("limit", f"out of memory or too deep: {type(error).__name__}", line, col)
         if isinstance(error, OverflowError):
             return ProgramError("runtime", f"number too large: {message}", line, col)
-        return ProgramError("runtime", message, line, col)
+        return ProgramError("runtime", message, line, col, hint=hints.error_hint(message))
 
 
 def _run_implicit_backward(run: ProgramRun, root_name: str | None, interpreter_names: dict) -> None:
@@ -132,15 +140,18 @@ def _run_implicit_backward(run: ProgramRun, root_name: str | None, interpreter_n
                 root = record.tensor
                 break
     if root is None:
-        run.warn("nothing in this program requires grad, so there is no backward pass to show")
+        run.warn("nothing in this program requires grad, so there is no backward pass to show",
+                 key="nothing_requires_grad")
         return
     if not root.requires_grad:
-        run.warn(f"{root_name or 'the root'} does not require grad, so there is no backward pass to show")
+        run.warn(f"{root_name or 'the root'} does not require grad, so there is no backward pass to show",
+                 key="root_no_grad", name=root_name or "the root")
         return
     gradient = None
     if root.numel() != 1:
         gradient = torch.ones_like(root)
-        run.warn(f"the root has {root.numel()} elements, not one: backward() was seeded with ones")
+        run.warn(f"the root has {root.numel()} elements, not one: backward() was seeded with ones",
+                 key="implicit_seed_ones", count=root.numel())
     with run.recorder, run.guard, torch.set_grad_enabled(True):
         run.backward(root, gradient, None, implicit=True)
 
@@ -166,6 +177,7 @@ def trace(source: str, root: str | None = None, gradcheck: bool = True, eps: flo
     result = None
     if gradcheck:
         result = _guarded(run, lambda: check_gradients(run.graph, run.backward_recorder.passes, eps, run.deadline, run.paused))
+    annotate(run, result)
     elapsed_ms = (time.perf_counter() - started) * 1000
     return build_trace(run, statements, result, elapsed_ms)
 
