@@ -207,7 +207,10 @@ class GraphBuilder:
         record.grad_fn = grad_fns[0]
         record.grad_fn_name = type(grad_fns[0]).__name__
         record.saved = saved_values(grad_fns[0], self)
-        known = {id(t.grad_fn) for t in inputs if t.grad_fn is not None}
+        # The inputs' autograd nodes as they were before this call: an in-place op has already
+        # given its input object the new node, which must still count as this op's own.
+        known = {self.tensors[node_id].autograd_key[0] for node_id in record.inputs
+                 if self.tensors[node_id].autograd_key is not None}
         for grad_fn in _owned_autograd_nodes(grad_fns, known):
             self.grad_fn_owner[id(grad_fn)] = record.id
             self._keep_alive.append(grad_fn)
