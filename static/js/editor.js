@@ -34,6 +34,7 @@ export function createEditor(parent, { doc, onRun, onCursorLine, onChange, label
         basicSetup,
         python(),
         indentUnit.of("    "),
+        EditorView.lineWrapping,
         lintGutter(),
         stepLineField,
         EditorView.contentAttributes.of({ "aria-label": label }),

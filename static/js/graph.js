@@ -67,8 +67,9 @@ export function createGraphView(container, { onSelect, onActivate }) {
             el.append("title");
           } else {
             el.append("rect").attr("class", "shape");
-            el.append("text").attr("class", "t-title");
-            el.append("text").attr("class", "t-meta");
+            const title = el.append("text").attr("class", "t-title");
+            title.append("tspan").attr("class", "t-name");
+            title.append("tspan").attr("class", "t-meta");
             el.append("text").attr("class", "t-value");
             el.append("text").attr("class", "t-grad");
           }
@@ -91,8 +92,9 @@ export function createGraphView(container, { onSelect, onActivate }) {
       .attr("font-size", m.op).attr("font-family", FONTS.sans);
     const tensors = nodes.filter((n) => n.kind === "tensor");
     let y = m.padY;
-    tensors.select("text.t-title").attr("x", m.padX).attr("y", (y += m.lineTitle) - 4).attr("font-size", m.title).attr("font-family", FONTS.sans);
-    tensors.select("text.t-meta").attr("x", m.padX).attr("y", (y += m.lineMeta) - 3).attr("font-size", m.meta).attr("font-family", FONTS.sans);
+    tensors.select("text.t-title").attr("x", m.padX).attr("y", (y += m.lineTitle) - 4).attr("font-family", FONTS.sans);
+    tensors.select("tspan.t-name").attr("font-size", m.title);
+    tensors.select("tspan.t-meta").attr("font-size", m.meta).attr("dx", m.gap);
     tensors.select("text.t-value").attr("x", m.padX).attr("y", (y += m.lineValue) - 4).attr("font-size", m.value).attr("font-family", FONTS.mono);
     tensors.select("text.t-grad").attr("x", m.padX).attr("y", (y += m.lineValue) - 4).attr("font-size", m.value).attr("font-family", FONTS.mono);
     svg.classed("empty", sc.nodes.length === 0);
@@ -115,8 +117,8 @@ export function createGraphView(container, { onSelect, onActivate }) {
         el.select("text.t-op").text(l.title);
         el.select("title").text(l.tooltip);
       } else {
-        el.select("text.t-title").text(l.title);
-        el.select("text.t-meta").text(l.meta);
+        el.select("tspan.t-name").text(l.title);
+        el.select("tspan.t-meta").text(l.meta);
         el.select("text.t-value").text(l.value).classed("hidden-value", l.value === "…");
         el.select("text.t-grad").text(l.grad ?? "").classed("pending", l.grad === "∇ …");
       }

@@ -1,4 +1,4 @@
-// Web Worker: lays out a layered DAG with dagre (longest-path ranker) off the main thread.
+// Web Worker: lays out a layered DAG with dagre (longest-path ranking) off the main thread.
 // In:  {id, sizes: Float32Array [w0,h0,w1,h1,...], edges: Int32Array [s0,t0,s1,t1,...],
 //       options: {rankdir: TB|LR|auto, viewW, viewH, nodesep, ranksep}}
 // Out: {id, xy: Float32Array [x0,y0,...] (node centres), points: Float32Array (edge polylines, x,y pairs),
@@ -6,12 +6,37 @@
 // All typed arrays travel as transferables.
 import dagre from "../vendor/dagre/dagre.esm.js";
 
+// dagre's own longest-path ranker is recursive and overflows a worker's stack on graphs a thousand
+// ranks deep; this is the same ranking (every node as low as its successors allow, sinks at 0),
+// computed iteratively in reverse topological order. dagre calls it with its internal graph.
+function longestPath(g) {
+  const pending = new Map();
+  const ready = [];
+  for (const v of g.nodes()) {
+    const out = g.outEdges(v).length;
+    pending.set(v, out);
+    if (out === 0) ready.push(v);
+  }
+  while (ready.length) {
+    const v = ready.pop();
+    let rank = Infinity;
+    for (const e of g.outEdges(v)) rank = Math.min(rank, g.node(e.w).rank - g.edge(e).minlen);
+    g.node(v).rank = rank === Infinity ? 0 : rank;
+    for (const e of g.inEdges(v)) {
+      const left = pending.get(e.v) - 1;
+      pending.set(e.v, left);
+      if (left === 0) ready.push(e.v);
+    }
+  }
+}
+
 function run(sizes, edges, options, rankdir) {
   const n = sizes.length / 2;
   const g = new dagre.graphlib.Graph({ multigraph: true });
   g.setGraph({
     rankdir,
-    ranker: "longest-path",
+    ranker: longestPath,
+    acyclicer: "greedy", // the default DFS one is recursive too (and autograd graphs have no cycles)
     nodesep: options.nodesep ?? 18,
     ranksep: options.ranksep ?? 26,
     edgesep: options.edgesep ?? 8,
@@ -23,6 +48,70 @@ function run(sizes, edges, options, rankdir) {
   for (let j = 0; j < edges.length / 2; j++) g.setEdge(String(edges[2 * j]), String(edges[2 * j + 1]), {}, String(j));
   dagre.layout(g);
   return g;
+}
+
+// When dagre runs out of stack (its initial ordering is a recursive DFS, and a worker's stack ends
+// somewhere past a thousand ranks deep), this simpler layered layout takes over: the same ranks,
+// two barycentre sweeps to order each rank, ranks packed and centred, straight edges. Iterative.
+function simpleLayout(sizes, edges, options) {
+  const n = sizes.length / 2;
+  const m = edges.length / 2;
+  const outs = Array.from({ length: n }, () => []);
+  const ins = Array.from({ length: n }, () => []);
+  for (let j = 0; j < m; j++) { outs[edges[2 * j]].push(edges[2 * j + 1]); ins[edges[2 * j + 1]].push(edges[2 * j]); }
+  const rank = new Array(n).fill(0);
+  const pending = outs.map((o) => o.length);
+  const ready = [];
+  pending.forEach((p, v) => { if (p === 0) ready.push(v); });
+  while (ready.length) {
+    const v = ready.pop();
+    let r = Infinity;
+    for (const w of outs[v]) r = Math.min(r, rank[w] - 1);
+    rank[v] = r === Infinity ? 0 : r;
+    for (const u of ins[v]) if (--pending[u] === 0) ready.push(u);
+  }
+  const minRank = Math.min(...rank);
+  const layers = [];
+  rank.forEach((r, v) => { (layers[r - minRank] ??= []).push(v); });
+  const pos = new Float64Array(n);
+  for (let sweep = 0; sweep < 2; sweep++) {
+    for (const layer of layers) {
+      if (!layer) continue;
+      const key = (v) => (ins[v].length ? ins[v].reduce((s, u) => s + pos[u], 0) / ins[v].length : pos[v]);
+      layer.sort((a, b) => key(a) - key(b));
+      layer.forEach((v, i) => { pos[v] = i; });
+    }
+  }
+  const nodesep = options.nodesep ?? 18;
+  const ranksep = options.ranksep ?? 26;
+  const xy = new Float32Array(2 * n);
+  let y = 12;
+  let width = 0;
+  const rows = layers.map((layer) => {
+    layer = layer ?? [];
+    const rowW = layer.reduce((s, v) => s + sizes[2 * v], 0) + nodesep * Math.max(layer.length - 1, 0);
+    const rowH = layer.reduce((h, v) => Math.max(h, sizes[2 * v + 1]), 0);
+    width = Math.max(width, rowW);
+    return { layer, rowW, rowH };
+  });
+  for (const { layer, rowW, rowH } of rows) {
+    let x = 12 + (width - rowW) / 2;
+    for (const v of layer) {
+      xy[2 * v] = x + sizes[2 * v] / 2;
+      xy[2 * v + 1] = y + rowH / 2;
+      x += sizes[2 * v] + nodesep;
+    }
+    y += rowH + ranksep;
+  }
+  const points = new Float32Array(m * 4);
+  const offsets = new Int32Array(m + 1);
+  for (let j = 0; j < m; j++) {
+    const [a, b] = [edges[2 * j], edges[2 * j + 1]];
+    points.set([xy[2 * a], xy[2 * a + 1] + sizes[2 * a + 1] / 2, xy[2 * b], xy[2 * b + 1] - sizes[2 * b + 1] / 2], 4 * j);
+    offsets[j] = 2 * j;
+  }
+  offsets[m] = 2 * m;
+  return { xy, points, offsets, width: width + 24, height: y - ranksep + 12 };
 }
 
 // "auto": for graphs small enough to lay out twice, try top-to-bottom and left-to-right and keep the
@@ -75,6 +164,12 @@ self.onmessage = (event) => {
       [xy.buffer, points.buffer, offsets.buffer],
     );
   } catch (error) {
+    if (error instanceof RangeError) {
+      const r = simpleLayout(sizes, edges, options);
+      self.postMessage({ id, ...r, rankdir: "TB", fallback: true, ms: performance.now() - started },
+        [r.xy.buffer, r.points.buffer, r.offsets.buffer]);
+      return;
+    }
     self.postMessage({ id, error: String(error && error.stack ? error.stack : error) });
   }
 };

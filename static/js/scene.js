@@ -13,8 +13,8 @@ export function metrics(scale = 1) {
   return {
     scale,
     title: s(13), meta: s(10.5), value: s(12), op: s(12.5),
-    lineTitle: s(17), lineMeta: s(14), lineValue: s(16),
-    padX: s(9), padY: s(6), opH: s(26), minW: s(60), minOpW: s(36),
+    lineTitle: s(17), lineValue: s(16), gap: s(7),
+    padX: s(9), padY: s(5), opH: s(23), minW: s(56), minOpW: s(34),
   };
 }
 
@@ -31,14 +31,14 @@ export function sizeNode(node, lines, m) {
     const w = Math.max(m.minOpW, textWidth(lines.title, `600 ${m.op}px ${FONTS.sans}`) + 2 * m.padX + 6);
     return { w, h: m.opH };
   }
+  // First line: the name in bold, then shape and dtype in small type; then the value; then the gradient.
   const widths = [
-    textWidth(lines.title, `700 ${m.title}px ${FONTS.sans}`),
-    textWidth(lines.meta, `${m.meta}px ${FONTS.sans}`),
+    textWidth(lines.title, `700 ${m.title}px ${FONTS.sans}`) + m.gap + textWidth(lines.meta, `${m.meta}px ${FONTS.sans}`),
     textWidth(lines.value, `${m.value}px ${FONTS.mono}`),
     lines.grad ? textWidth(lines.grad, `${m.value}px ${FONTS.mono}`) : 0,
   ];
   const w = Math.max(m.minW, Math.max(...widths) + 2 * m.padX);
-  const h = 2 * m.padY + m.lineTitle + m.lineMeta + m.lineValue + (lines.grad ? m.lineValue : 0);
+  const h = 2 * m.padY + m.lineTitle + m.lineValue + (lines.grad ? m.lineValue : 0);
   return { w: Math.ceil(w), h: Math.ceil(h) };
 }
 

@@ -15,7 +15,7 @@ from tests.browser.conftest import screenshot, wait_for_graph
 
 def tensor(page, name):
     """The tensor node whose title is exactly `name`."""
-    return page.locator("g.node.tensor").filter(has=page.locator("text.t-title", has_text=re.compile(rf"^{re.escape(name)}$")))
+    return page.locator("g.node.tensor").filter(has=page.locator("tspan.t-name", has_text=re.compile(rf"^{re.escape(name)}$")))
 
 
 def value_of(page, name):
@@ -51,7 +51,7 @@ def lesson(page):
 
 def test_lesson_graph_has_named_nodes_and_J_is_14(lesson, watch):
     page = lesson
-    titles = page.locator("g.node.tensor text.t-title").all_text_contents()
+    titles = page.locator("g.node.tensor tspan.t-name").all_text_contents()
     for name in ["w", "x", "y", "y_pred", "e", "e2", "J"]:
         assert name in titles, titles
     ops = page.locator("g.node.op text.t-op").all_text_contents()
@@ -206,9 +206,9 @@ def test_shared_url_reopens_the_same_program(page, browser, server_url):
         other.goto(url)
         wait_for_graph(other)
         assert other.locator(".cm-content").inner_text().rstrip("\n") == program.rstrip("\n")
-        titles = sorted(page.locator("g.node text.t-title").all_text_contents())
-        assert sorted(other.locator("g.node text.t-title").all_text_contents()) == titles
-        assert other.locator("g.node.tensor").filter(has=other.locator("text.t-title", has_text=re.compile("^a$"))) \
+        titles = sorted(page.locator("g.node tspan.t-name").all_text_contents())
+        assert sorted(other.locator("g.node tspan.t-name").all_text_contents()) == titles
+        assert other.locator("g.node.tensor").filter(has=other.locator("tspan.t-name", has_text=re.compile("^a$"))) \
             .locator("text.t-grad").text_content() == "∇ [3, 5]"
     finally:
         other.context.close()
