@@ -28,7 +28,7 @@ from app.engine.source_map import SourceMap
 from app.engine.trace_builder import build_trace
 from app.errors import ProgramError
 from app.settings import DEFAULT_LIMITS, Limits
-from app.teaching import annotate, hints
+from app.teaching import hints
 from app.trace_model import Trace, TraceWarning
 
 _MAX_MESSAGE = 600
@@ -177,6 +177,8 @@ def trace(source: str, root: str | None = None, gradcheck: bool = True, eps: flo
     result = None
     if gradcheck:
         result = _guarded(run, lambda: check_gradients(run.graph, run.backward_recorder.passes, eps, run.deadline, run.paused))
+    from app.teaching.annotate import annotate  # here: app.teaching reads the engine's graph types
+
     annotate(run, result)
     elapsed_ms = (time.perf_counter() - started) * 1000
     return build_trace(run, statements, result, elapsed_ms)

@@ -1,19 +1,11 @@
 """Teaching: the chain rule step by step, plain-language hints for autograd errors and warnings.
 
-`annotate(run, gradcheck)` is what the engine calls at the end of a trace. It adds optional fields
-only (`BackwardStep.explanation`, `GradCheckElement.sentence`); the trace itself is never changed.
+- `rules`: local derivative rules as data (symbols + torch code), one per op.
+- `explain`: the explanation of each backward step, checked against torch's real gradients.
+- `messages`: every message key with its English and Brazilian Portuguese text.
+- `hints`: torch's error and warning messages -> message keys.
+- `sentences`: the gradient check read as a sentence; `table`: the hand backprop table.
+- `annotate`: what the engine calls at the end of a trace.
+
+This package imports nothing at load time, so the engine can import `hints` without a cycle.
 """
-
-from __future__ import annotations
-
-import torch
-
-from app.teaching.explain import explain_steps
-from app.teaching.sentences import add_gradcheck_sentences
-
-
-def annotate(run, gradcheck) -> None:
-    with run.paused(), torch.no_grad():
-        explain_steps(run)
-        if gradcheck is not None:
-            add_gradcheck_sentences(run, gradcheck)

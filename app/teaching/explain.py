@@ -44,6 +44,12 @@ class Context:
     op_flows: dict[tuple[int, str], dict[str, list[Flow]]] = field(default_factory=dict)  # (pass, op) -> target -> flows
     op_steps: dict[tuple[int, str], int] = field(default_factory=dict)  # (pass, op) -> its "op" step
     started: float = field(default_factory=time.perf_counter)
+    same: dict[str, str] = field(default_factory=dict)  # node -> the first node of the same tensor value
+
+    def canonical(self, node_id: str | None) -> str | None:
+        """Ops that return their input (`m.float()` on a float tensor) give one tensor two nodes;
+        autograd sees one, so gradients are matched on the first of them."""
+        return self.same.get(node_id, node_id) if node_id is not None else None
 
     @property
     def graph(self):
@@ -61,6 +67,13 @@ class Context:
         return time.perf_counter() - self.started < NUMBERS_BUDGET_S
 
 
+def _index_aliases(context: Context) -> None:
+    first: dict[tuple[int, int], str] = {}
+    for record in context.graph.tensors.values():
+        key = (id(record.tensor), record.version)
+        context.same[record.id] = first.setdefault(key, record.id)
+
+
 def _index_flows(context: Context) -> None:
     recorder = context.run.backward_recorder
     for step in recorder.steps:
@@ -72,15 +85,17 @@ def _index_flows(context: Context) -> None:
                 continue
             value = raw.grads_out[j] if raw is not None and j < len(raw.grads_out) else None
             item = Flow(step.index, step.node if step.kind != "accumulate" else None, value)
-            context.contributions.setdefault((step.pass_index, flow.target), []).append(item)
+            target = context.canonical(flow.target)
+            context.contributions.setdefault((step.pass_index, target), []).append(item)
             if step.kind != "accumulate":
                 targets = context.op_flows.setdefault((step.pass_index, step.node), {})
-                targets.setdefault(flow.target, []).append(item)
+                targets.setdefault(target, []).append(item)
 
 
 def explain_steps(run) -> None:
     """Set `explanation` on the run's backward steps (the first MAX_STEPS of them)."""
     context = Context(run)
+    _index_aliases(context)
     _index_flows(context)
     for step in run.backward_recorder.steps[:MAX_STEPS]:
         try:
@@ -121,7 +136,7 @@ def _incoming(context: Context, step: BackwardStep, targets: list[str | None]) -
         if target == root:
             seed = raw.grad_in[position] if raw is not None and position < len(raw.grad_in) else None
             notes.append(Message(key="seed", params={"root": context.symbol(root), "value": notation.tensor(seed)}))
-        flows = context.contributions.get((step.pass_index, target), [])
+        flows = context.contributions.get((step.pass_index, context.canonical(target)), [])
         if len(flows) > 1:
             notes.append(Message(key="sum_of_contributions", params={"tensor": context.symbol(target), "count": len(flows)}))
             return _grad_sum(context, step.pass_index, target, flows), notes
@@ -142,8 +157,8 @@ def _arriving(context: Context, step: BackwardStep, op: OpRecord) -> list[torch.
     """The gradient arriving for each output of the op, in the op's output order."""
     raw = context.run.backward_recorder.raw.get(step.index)
     grads = list(raw.grad_in) if raw is not None else []
-    by_target = dict(zip(step.grad_in_targets, grads))
-    return [by_target.get(out_id) for out_id in op.outputs]
+    by_target = {context.canonical(target): grad for target, grad in zip(step.grad_in_targets, grads)}
+    return [by_target.get(context.canonical(out_id)) for out_id in op.outputs]
 
 
 def _small_enough(call: Call) -> bool:
@@ -318,8 +333,9 @@ def _verify(context: Context, step: BackwardStep, op: OpRecord, lines: list[Expl
             continue
         if result is None:
             return None
-        previous = expected.get(line.target)
-        expected[line.target] = result.to(torch.float64) if previous is None else previous + result.to(torch.float64)
+        target = context.canonical(line.target)
+        previous = expected.get(target)
+        expected[target] = result.to(torch.float64) if previous is None else previous + result.to(torch.float64)
     sent = context.op_flows.get((step.pass_index, op.id), {})
     for target in set(expected) | set(sent):
         actual = _sum([f.value for f in sent.get(target, [])])

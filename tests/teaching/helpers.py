@@ -1,0 +1,24 @@
+"""Trace a program and keep the engine's run, so tests can evaluate rules on its recorded values."""
+
+from __future__ import annotations
+
+import app.teaching.annotate as teaching
+from app.engine import trace
+
+
+def trace_with_run(source: str, monkeypatch, **options):
+    """The trace and the `ProgramRun` behind it (graph with forward values, backward recorder)."""
+    captured = {}
+    original = teaching.annotate
+
+    def keep(run, gradcheck):
+        captured["run"] = run
+        original(run, gradcheck)
+
+    monkeypatch.setattr(teaching, "annotate", keep)
+    result = trace(source, **options)
+    return result, captured["run"]
+
+
+def steps_of(trace_result, kind: str | None = None):
+    return [s for s in trace_result.backward if kind is None or s.kind == kind]
