@@ -587,8 +587,7 @@ def _ce_symbols(c: Call) -> dict[str, str]:
 
 CROSS_ENTROPY = Rule(
     "cross_entropy", ("cross_entropy",),
-    applies=lambda c: c.kwargs.get("weight") is None and not c.kwargs.get("label_smoothing")
-    and c.a.dim() in (1, 2) and not (c.b.is_floating_point() and c.is_operand(1) and c.b.requires_grad),
+    applies=lambda c: c.kwargs.get("weight") is None and not c.kwargs.get("label_smoothing") and c.a.dim() in (1, 2),
     grads={0: Grad("{g} · (softmax({a}) − onehot({b})) / {N}", _ce_grad,
                    special=lambda c: _reduction_special(
                        c, "{g} · (softmax({a}) − {b}) / {N}" if c.b.is_floating_point()
