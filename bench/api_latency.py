@@ -141,6 +141,7 @@ def sequential(url: str, source: str, count: int) -> dict:
 async def concurrent(url: str, source: str, clients: int, total: int) -> dict:
     done = 0
     failures = 0
+    statuses: dict[str, int] = {}
 
     async def client_loop(client: httpx.AsyncClient) -> None:
         nonlocal done, failures
@@ -150,13 +151,17 @@ async def concurrent(url: str, source: str, clients: int, total: int) -> dict:
                 done += 1
             else:
                 failures += 1
+                kind = response.json().get("error", {}).get("kind", "?") if response.content else "?"
+                label = f"{response.status_code} {kind}"
+                statuses[label] = statuses.get(label, 0) + 1
 
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(timeout=120, limits=limits) as client:
         started = time.perf_counter()
         await asyncio.gather(*(client_loop(client) for _ in range(clients)))
         elapsed = time.perf_counter() - started
-    return {"clients": clients, "requests": done, "non_200": failures, "traces_per_s": round(done / elapsed, 1)}
+    return {"clients": clients, "requests": done, "non_200": failures, "non_200_kinds": statuses,
+            "traces_per_s": round(done / elapsed, 1)}
 
 
 def main() -> None:
@@ -177,7 +182,7 @@ def main() -> None:
         seq, conc = results[name]["sequential"], results[name]["concurrent"]
         print(f"{name:13s} sequential p50 {seq['p50_ms']:8.2f} ms  p95 {seq['p95_ms']:8.2f} ms  "
               f"p99 {seq['p99_ms']:8.2f} ms  ({seq['requests']} requests, {seq['bytes']} bytes each)")
-        print(f"{'':13s} 8 clients  {conc['traces_per_s']:8.1f} traces/s  ({conc['requests']} ok, {conc['non_200']} not 200)")
+        print(f"{'':13s} 8 clients  {conc['traces_per_s']:8.1f} traces/s  ({conc['requests']} ok, {conc['non_200']} not 200 {conc['non_200_kinds'] or ''})")
     memory = results["peak_memory_mib"]
     print(f"peak memory, server + forkserver + workers: RSS sum {memory['rss_sum']} MiB, PSS sum {memory['pss_sum']} MiB")
     print("lesson_cached: the same lesson with the result cache on (GRAFO_RESULT_CACHE_MB=64): "

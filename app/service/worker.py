@@ -9,6 +9,7 @@ JSON bytes, so the server never re-validates or re-encodes it (and can never fai
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import os
 import resource
 import signal
@@ -52,6 +53,7 @@ _warm_up()
 def main(conn, config: WorkerConfig) -> None:
     """Worker entry point: harden, say ready, then serve requests until the pipe closes."""
     _harden(config)
+    baseline_kib = _data_kib()
     conn.send(("ready", os.getpid()))
     while True:
         try:
@@ -62,9 +64,36 @@ def main(conn, config: WorkerConfig) -> None:
             os._exit(0)
         conn.send("started")
         reply = run_one(request, config)
+        if not reply.retire and _grew(baseline_kib, config):
+            reply = dataclasses.replace(reply, retire=True)
         conn.send(reply)
         if reply.retire:
             os._exit(0)
+
+
+def _data_kib() -> int:
+    """This process's data segment (VmData, what RLIMIT_DATA counts), in KiB."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmData:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _grew(baseline_kib: int, config: WorkerConfig) -> bool:
+    """True when the last program left the heap much bigger than a fresh worker's.
+
+    The allocator keeps freed memory mapped, so a program that used a lot would shrink what the
+    next program may allocate under the same RLIMIT_DATA: one program affecting another. Such a
+    worker is replaced (about 10 ms, in the background) instead of being reused.
+    """
+    if config.memory_limit_bytes <= 0:
+        return False
+    allowance_kib = config.memory_limit_bytes // 1024 // 8
+    return _data_kib() - baseline_kib > allowance_kib
 
 
 def _harden(config: WorkerConfig) -> None:
@@ -140,7 +169,8 @@ def _program_error_reply(error: ProgramError) -> Reply:
         payload = _memory_error()
         payload["line"], payload["col"] = error.line, error.col
         return Reply("error", payload, retire=True)
-    return Reply("error", error.to_dict(), retire=not _state_is_clean())
+    pushed_bounds = error.kind in ("timeout", "limit")  # it may have left big caches behind
+    return Reply("error", error.to_dict(), retire=pushed_bounds or not _state_is_clean())
 
 
 def _memory_error() -> dict:

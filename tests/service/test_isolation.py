@@ -48,7 +48,7 @@ def test_single_long_op_is_killed_from_outside(tight_client):
     before = _pool(tight_client).state()
     response = tight_client.post("/api/trace", json={"source": SLOW_SINGLE_OP, "gradcheck": False})
     assert response.status_code == 400
-    assert response.json()["error"]["kind"] == "timeout"
+    assert response.json()["error"]["kind"] == "timeout", response.text
     _lesson_ok(tight_client)
     assert wait_until(lambda: _pool(tight_client).state()["alive"] == 2)
     after = _pool(tight_client).state()
@@ -169,3 +169,19 @@ def test_result_cache_answers_a_repeated_request_without_a_worker():
         assert [response.status_code for response in failed] == [400, 400]
         cache = test_client.get("/api/health").json()["cache"]
         assert cache["entries"] == 2 and cache["hits"] == 1
+
+
+def test_a_worker_left_with_a_big_heap_is_replaced():
+    """Freed memory stays mapped in the allocator; the next program must not inherit less room."""
+    source = "import torch\na = torch.ones(600, 600)\n" + "".join(f"b{i} = a + {i}\n" for i in range(100))
+    settings = ServiceSettings(workers=1, time_limit_s=30, memory_limit_mb=1024, result_cache_mb=0)
+    with make_client(settings, RELAXED_LIMITS) as test_client:
+        pool = _pool(test_client)
+        [first] = pool.worker_pids()
+        response = test_client.post("/api/trace", json={"source": source, "gradcheck": False})
+        assert response.status_code == 200, response.text  # ~290 MB held by the program
+        assert wait_until(lambda: pool.worker_pids() and pool.worker_pids() != [first])
+        _lesson_ok(test_client)
+        [second] = pool.worker_pids()
+        _lesson_ok(test_client)
+        assert pool.worker_pids() == [second]  # a small program does not cost a worker

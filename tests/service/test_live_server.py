@@ -124,3 +124,15 @@ def _parent(pid: int) -> int:
             return int(stat.read().rsplit(")", 1)[1].split()[1])
     except OSError:
         return -1
+
+
+def test_torch_is_loaded_in_workers_only(live_server):
+    """Programs never run in the server process: it does not even load torch."""
+
+    def maps(pid: int) -> str:
+        with open(f"/proc/{pid}/maps") as handle:
+            return handle.read()
+
+    assert "libtorch" not in maps(live_server.process.pid)
+    workers = _worker_pids(live_server)
+    assert workers and all("libtorch" in maps(pid) for pid in workers)
