@@ -23,8 +23,10 @@ def pytest_terminal_summary(terminalreporter):
 
 @pytest.fixture(scope="session")
 def security_server():
-    """The service as `make serve` runs it (2 workers), with a 2 s time limit to keep bombs short."""
-    server = Server({"GRAFO_TIME_LIMIT_S": "2", "GRAFO_LOG_LEVEL": "warning"}, workers=2, name="catalogue")
+    """The service as `make serve` runs it (2 workers), with a 2 s time limit to keep bombs short
+    and the result cache off (its bounded growth would blur the memory check)."""
+    env = {"GRAFO_TIME_LIMIT_S": "2", "GRAFO_LOG_LEVEL": "warning", "GRAFO_RESULT_CACHE_MB": "0"}
+    server = Server(env, workers=2, name="catalogue")
     try:
         server.wait_ready()
         yield server

@@ -22,37 +22,39 @@ ROOT = Path(__file__).resolve().parents[2]
 # Lines printed at the end of the session (see conftest.pytest_terminal_summary).
 REPORT: list[str] = []
 
-GOOD_PROGRAM = """\
+GOOD_TEMPLATE = """\
 import torch
-w = torch.tensor([0.5, -1.0, 2.0], requires_grad=True)
+w = torch.tensor([{a}, -1.0, 2.0], requires_grad=True)
 x = torch.arange(3.0)
 J = ((x * w).sigmoid() ** 2).sum()
 J.backward()
 """
 
 
-def good_expected() -> tuple[float, list[float]]:
-    """The good program computed by torch directly, in this process."""
-    w = torch.tensor([0.5, -1.0, 2.0], requires_grad=True)
+def good_program(index: int) -> tuple[str, float, list[float]]:
+    """A good program (different for every index, so the server's result cache never answers it)
+    and its J and dJ/dw computed by torch directly, in this process."""
+    a = round(0.5 + index * 0.001, 6)
+    w = torch.tensor([a, -1.0, 2.0], requires_grad=True)
     x = torch.arange(3.0)
     J = ((x * w).sigmoid() ** 2).sum()
     J.backward()
-    return J.item(), w.grad.tolist()
+    return GOOD_TEMPLATE.format(a=a), J.item(), w.grad.tolist()
 
 
-GOOD_J, GOOD_GRAD = good_expected()
+GOOD_PROGRAM = good_program(0)[0]
 
 
-def check_good_trace(data: dict) -> None:
+def check_good_trace(data: dict, expected_j: float, expected_grad: list[float]) -> None:
     """The good program's trace carries the values torch computes directly."""
     named = {}
     for node in data["nodes"]:
         if node["kind"] == "tensor":
             for name in node.get("names") or []:
                 named[name] = node
-    assert abs(named["J"]["value"]["data"] - GOOD_J) < 1e-5, (named["J"]["value"], GOOD_J)
+    assert abs(named["J"]["value"]["data"] - expected_j) < 1e-5, (named["J"]["value"], expected_j)
     grad = named["w"]["grad"]["data"]
-    assert all(abs(a - b) < 1e-5 for a, b in zip(grad, GOOD_GRAD, strict=True)), (grad, GOOD_GRAD)
+    assert all(abs(a - b) < 1e-5 for a, b in zip(grad, expected_grad, strict=True)), (grad, expected_grad)
 
 
 def free_port() -> int:

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.security.catalogue import CASES, GROUPS, PWN, Case
-from tests.security.harness import GOOD_PROGRAM, REPORT, check_good_trace, raw_request
+from tests.security.harness import REPORT, check_good_trace, good_program, raw_request
 
 MEMORY_GROWTH_LIMIT = 8 * 1024 * 1024  # "a few MB", measured from the warmed-up server
 RESULTS: dict[str, Counter] = defaultdict(Counter)
@@ -26,8 +26,8 @@ RESULTS: dict[str, Counter] = defaultdict(Counter)
 def server(security_server):
     """The security server, warmed up (each kind of request a few times) with its memory noted."""
     with httpx.Client(base_url=security_server.url, timeout=30) as client:
-        for _ in range(6):
-            client.post("/api/trace", json={"source": GOOD_PROGRAM})
+        for index in range(6):
+            client.post("/api/trace", json={"source": good_program(10_000 + index)[0]})
             client.post("/api/trace", json={"source": "import os"})
             client.post("/api/trace", json={"source": "x = ", "extra": 1})
             client.get("/api/health")
@@ -93,9 +93,11 @@ def test_hostile_input(server, case: Case):
 
     health = httpx.get(server.url + "/api/health", timeout=10)
     assert health.status_code == 200 and health.json()["status"] in ("ok", "degraded"), health.text
-    good = httpx.post(server.url + "/api/trace", json={"source": GOOD_PROGRAM}, timeout=30)
+    source, expected_j, expected_grad = good_program(CASES.index(case) + 1)
+    good = httpx.post(server.url + "/api/trace", json={"source": source}, timeout=30)
     assert good.status_code == 200, good.text
-    check_good_trace(good.json())
+    assert good.headers.get("x-grafo-cache") != "hit"
+    check_good_trace(good.json(), expected_j, expected_grad)
     assert _files_outside(server) == []
     growth = server.rss() - server.baseline_rss
     server.peak_growth = max(server.peak_growth, growth)
