@@ -261,3 +261,49 @@ EXAMPLES: list[Example] = [
 ]
 
 EXAMPLES_BY_ID: dict[str, Example] = {example.id: example for example in EXAMPLES}
+
+# The examples' titles and descriptions in other languages, by example id and language (the browser
+# shows them when GET /api/examples sends them as `translations`; the English fields stay as above).
+TRANSLATIONS: dict[str, dict[str, dict[str, str]]] = {
+    "lesson": {"pt-BR": {
+        "title": "A aula: J = Σ(x·w − y)²",
+        "description": "O primeiro grafo do curso: um modelo de um peso, o seu erro quadrático J, e dJ/dw."}},
+    "lesson-notebook": {"pt-BR": {
+        "title": "O caderno da aula, célula por célula",
+        "description": "As células In [6] a In [17] do caderno: zerar o gradiente, depois empurrar w em eps "
+        "e ver J mudar cerca de eps vezes o gradiente."}},
+    "linear-regression": {"pt-BR": {
+        "title": "Regressão linear: um passo de gradiente",
+        "description": "Erro quadrático médio de y = x·w + b, os seus gradientes, e um passo de descida do "
+        "gradiente dentro de torch.no_grad()."}},
+    "logistic-regression": {"pt-BR": {
+        "title": "Regressão logística",
+        "description": "Uma sigmoide sobre um escore linear e a entropia cruzada binária: o gradiente é "
+        "x·(p − y) na média."}},
+    "mlp-step": {"pt-BR": {
+        "title": "Uma rede de duas camadas",
+        "description": "Linear, ReLU, linear, erro quadrático médio: backpropagation por duas camadas. "
+        "A ReLU só deixa o gradiente passar onde a sua entrada era positiva."}},
+    "softmax-cross-entropy": {"pt-BR": {
+        "title": "Softmax e entropia cruzada",
+        "description": "O gradiente da entropia cruzada em relação aos logits é a softmax menos o one-hot, "
+        "dividido pelo tamanho do lote."}},
+    "broadcasting": {"pt-BR": {
+        "title": "Broadcasting soma gradientes",
+        "description": "Um viés somado a cada linha e um escalar que multiplica tudo: cada um recebe a soma "
+        "dos gradientes de todos os lugares para onde foi copiado."}},
+    "used-twice": {"pt-BR": {
+        "title": "Um tensor usado duas vezes",
+        "description": "c = a + a·a: os gradientes de cada uso de a se somam, então dc/da = 1 + 2a = 7."}},
+    "detach-no-grad": {"pt-BR": {
+        "title": "Constantes: detach() e torch.no_grad()",
+        "description": "Valores calculados a partir de w mas cortados do grafo: nenhum gradiente passa por eles."}},
+    "grad-accumulation": {"pt-BR": {
+        "title": "Gradientes se acumulam",
+        "description": "Duas passadas de backward pelo mesmo grafo (retain_graph=True): w.grad se soma, "
+        "−28 e depois −56, a menos que seja zerado entre elas."}},
+    "inplace-error": {"pt-BR": {
+        "title": "Uma mudança in-place quebra o backward",
+        "description": "exp() salva a sua saída para o backward; mudar essa saída in-place faz o "
+        "backward() falhar com um erro."}},
+}
