@@ -87,6 +87,7 @@ class BudgetGuard(TorchDispatchMode):
             return
         outputs = [t for t in tree_flatten(meta_out)[0] if isinstance(t, torch.Tensor)]
         for out in outputs:
+            self._check_shape(func, out.shape)
             self._check_elements(func, out.numel())
         self._check_flops(func, meta_args, meta_kwargs, meta_out)
 
@@ -94,7 +95,9 @@ class BudgetGuard(TorchDispatchMode):
         """Element-wise ops: the output is the broadcast of the inputs, no meta replay needed."""
         shapes = [a.shape for a in tree_flatten((args, kwargs))[0] if isinstance(a, torch.Tensor)]
         if shapes:
-            self._check_elements(func, math.prod(torch.broadcast_shapes(*shapes)))
+            shape = torch.broadcast_shapes(*shapes)
+            self._check_shape(func, shape)
+            self._check_elements(func, math.prod(shape))
 
     @contextmanager
     def backward_pass(self):
@@ -103,6 +106,22 @@ class BudgetGuard(TorchDispatchMode):
             yield
         finally:
             self.in_backward = False
+
+    def _check_shape(self, func, shape) -> None:
+        """An empty tensor can still have huge dimensions (`zeros(10**8, 0, 10**6)`), and turning it
+        into nested lists or text walks every one of them: count its empty dimensions as 1."""
+        if 0 not in shape:
+            return
+        padded = 1
+        for size in shape:
+            padded *= max(size, 1)
+        if padded > self.limits.max_tensor_elements:
+            raise ProgramError(
+                "limit",
+                f"{_op_name(func)} would make an empty tensor of shape {tuple(shape)}; with its empty "
+                f"dimensions counted as 1 that is {padded:,} elements, over the limit of "
+                f"{self.limits.max_tensor_elements:,} per tensor",
+            )
 
     def _check_elements(self, func, numel: int) -> None:
         limits = self.limits

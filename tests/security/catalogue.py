@@ -260,6 +260,13 @@ def _bombs() -> list[Case]:
           regression="torch.tensor of a list DAG walked it 2**40 times in C++"),
         c("list-dag-compare", "a = [1]\nb = [1]\n" + "a = [a, a]\nb = [b, b]\n" * 40 + "c = a == b",
           regression="comparing two list DAGs walked them 2**40 times"),
+        c("empty-tensor-huge-dims", T + "x = torch.zeros(110**4, 0**2, 10**6)",
+          regression="found by atheris: 0 elements passed the guard, but summarising its 1.5e8 x 0 x 1e6 "
+                     "shape as nested lists hung the worker"),
+        c("empty-view-huge-dims", T + "x = torch.ones(5, 0).reshape(0, 10**7)",
+          regression="same bug, through a view"),
+        c("empty-broadcast-huge-dims", T + "x = torch.ones(10**6, 1, 1) + torch.ones(1, 10**6, 0)",
+          regression="same bug, through a broadcasting element-wise op"),
         c("range-list-tensor", T + "r = range(10000)\nt = torch.tensor([" + ", ".join(["r"] * 2000) + "])",
           regression="torch.tensor of a list of ranges built 2*10**7 elements without the guard"),
     ]
