@@ -1,7 +1,7 @@
 // Wires the page: state store, editor, API, layout worker, graph renderer, player, inspector, panels,
 // URL state and export. Each concern lives in its own module; this one only connects them.
 import { createStore, initialState, LESSON } from "./state.js";
-import { t, translatePage, setLanguage } from "./i18n/index.js";
+import { t, message, translatePage, setLanguage, initialLanguage, rememberLanguage, exampleText } from "./i18n/index.js";
 import { traceProgram, fetchExamples } from "./api.js";
 import { indexTrace, visibleGraph, buildTimeline, frameAt, nodeLines, stepWords, displayName } from "./model.js";
 import { metrics, sceneNodes } from "./scene.js";
@@ -10,16 +10,17 @@ import { createGraphView } from "./graph.js";
 import { createEditor } from "./editor.js";
 import { bindPlayer } from "./player.js";
 import { renderInspector } from "./inspector.js";
-import { renderGradcheck, renderConsole, renderWarnings } from "./panels.js";
+import { renderConsole, renderWarnings } from "./panels.js";
+import { renderGradcheckView, bindGradcheckView } from "./gradcheck-view.js";
+import { renderExplanation } from "./explain.js";
+import { renderBackpropTable } from "./backprop-table.js";
 import { decodeProgram, encodeProgram, shareUrl } from "./share.js";
 import { exportAs } from "./export.js";
 import { escapeHtml as h } from "./format.js";
 
 const $ = (id) => document.getElementById(id);
-setLanguage("en");
+const store = createStore({ ...initialState, lang: setLanguage(initialLanguage()) });
 translatePage();
-
-const store = createStore(initialState);
 const S = () => store.get();
 // Timing marks for tests and bench/browser_render.py.
 const perf = (window.__grafo = { marks: {}, layouts: 0, painted: 0 });
@@ -49,30 +50,40 @@ const graph = createGraphView($("graph"), {
 async function runTrace(source = editor.getText()) {
   store.update({ busy: true, status: t("trace.running"), playing: false });
   const started = performance.now();
-  const result = await traceProgram(source);
+  const result = await traceProgram(source, { eps: S().eps });
   perf.marks.response = performance.now();
   if (result.error) {
     const e = result.error;
     editor.showError({ line: e.line, col: e.col, message: e.message });
-    store.update({ busy: false, error: e, status: "" });
+    store.update({ busy: false, error: { ...e, hint: e.hint ?? null }, status: "" });
     return;
   }
   editor.clearError();
   const index = indexTrace(result.trace);
   const timeline = buildTimeline(result.trace);
   store.update({
-    busy: false, error: null, source, index, timeline, pos: timeline.length - 1,
+    busy: false, error: null, source, index, timeline, pos: timeline.length - 1, gradcheck: result.trace.gradcheck,
     selected: null, lineSelection: null,
     status: t("trace.done", { ops: result.trace.stats.ops, tensors: result.trace.stats.tensors, ms: Math.round(performance.now() - started) }),
   });
   history.replaceState(null, "", `#${await encodeProgram(source)}`);
 }
 
+/** The gradient check again with another eps: a new trace of the same program; only the check is kept. */
+async function recheck(eps) {
+  const { source, index } = S();
+  if (!index || eps === S().eps) return;
+  store.update({ eps, gradcheckBusy: true });
+  const result = await traceProgram(source, { eps });
+  if (S().source !== source) return;
+  store.update({ gradcheckBusy: false, ...(result.trace ? { gradcheck: result.trace.gradcheck } : { status: result.error.message }) });
+}
+
 /** Load a trace object directly (the benchmark uses this to time rendering alone). */
 window.__grafoLoadTrace = (trace, source = "") => {
   perf.marks.response = performance.now();
   const timeline = buildTimeline(trace);
-  store.update({ error: null, source, index: indexTrace(trace), timeline, pos: timeline.length - 1, selected: null });
+  store.update({ error: null, source, index: indexTrace(trace), timeline, pos: timeline.length - 1, selected: null, gradcheck: trace.gradcheck });
 };
 
 // ---- layout (in the worker) -------------------------------------------------------------------
@@ -173,11 +184,16 @@ const renderPlayer = bindPlayer(
 // ---- panels, tabs, errors ---------------------------------------------------------------------
 function renderPanels() {
   const s = S();
-  renderGradcheck($("panel-gradcheck"), { index: s.index, t });
+  renderGradcheckPanel();
   renderConsole($("panel-console"), { index: s.index, t });
-  const count = renderWarnings($("panel-warnings"), { index: s.index, t });
+  const count = renderWarnings($("panel-warnings"), { index: s.index, t, message });
   $("warning-count").hidden = !count;
   $("warning-count").textContent = String(count);
+}
+
+function renderGradcheckPanel() {
+  const s = S();
+  renderGradcheckView($("panel-gradcheck"), { gradcheck: s.gradcheck, eps: s.eps, busy: s.gradcheckBusy, t, message });
 }
 
 function renderTabs() {
@@ -198,26 +214,50 @@ function renderError() {
   if (!error) { box.innerHTML = ""; return; }
   const where = error.line ? `<button type="button" class="link" data-line="${error.line}">${h(t("error.at", { line: error.line, col: error.col }))}</button>: ` : "";
   box.innerHTML = `<strong>${h(t(`error.kind.${error.kind}`))}</strong> ${where}<span class="message">${h(error.message)}</span>` +
+    (error.hint ? `<p class="hint"><strong>${h(t("error.hint"))}:</strong> ${h(message({ key: error.hint }))}</p>` : "") +
     (index ? `<p class="muted">${h(t("error.previousGraph"))}</p>` : "");
 }
 
 function renderExamples() {
   const sel = $("examples");
+  const chosen = sel.value;
+  for (const opt of [...sel.options]) if (opt.value) opt.remove();
   for (const ex of S().examples) {
+    const { title, description } = exampleText(ex);
     const opt = document.createElement("option");
     opt.value = ex.id;
-    opt.textContent = ex.title;
-    opt.title = ex.description ?? "";
+    opt.textContent = title;
+    opt.title = description;
     sel.appendChild(opt);
   }
+  sel.value = chosen;
+  const ex = S().examples.find((x) => x.id === chosen);
+  $("example-description").textContent = ex ? exampleText(ex).description : "";
+}
+
+/** Everything worded from the catalogue, again, in the language just chosen. */
+function renderLanguage(s) {
+  setLanguage(s.lang);
+  translatePage();
+  for (const b of document.querySelectorAll("[data-lang]")) b.setAttribute("aria-pressed", String(b.dataset.lang === s.lang));
+  renderLegend();
+  renderExamples();
+  renderPanels();
+  renderError();
+  renderPlayer(s);
+  if (!s.index) $("step-text").textContent = t("step.none");
 }
 
 // ---- the one render loop ----------------------------------------------------------------------
 store.subscribe((s, changed) => {
+  if (changed.has("lang")) renderLanguage(s);
   if (changed.has("index") || changed.has("showConstants") || changed.has("presentation")) relayout();
-  else if (["pos", "selected", "lineSelection"].some((k) => changed.has(k))) decorate();
+  else if (["pos", "selected", "lineSelection", "lang"].some((k) => changed.has(k))) decorate();
+  if (["index", "pos", "lang"].some((k) => changed.has(k))) renderExplanation($("explain"), { index: s.index, timeline: s.timeline, pos: s.pos, t, message });
+  if (["index", "selected", "lang"].some((k) => changed.has(k))) renderBackpropTable($("panel-backprop"), { index: s.index, selected: s.selected, t });
+  if (!changed.has("index") && !changed.has("lang") && ["gradcheck", "gradcheckBusy"].some((k) => changed.has(k))) renderGradcheckPanel();
   if (["index", "timeline", "pos", "playing", "speed"].some((k) => changed.has(k))) renderPlayer(s);
-  if (["index", "selected", "lineSelection"].some((k) => changed.has(k))) {
+  if (["index", "selected", "lineSelection", "lang"].some((k) => changed.has(k))) {
     renderInspector($("panel-inspector"), { index: s.index, selected: s.selected, lineSelection: s.lineSelection, source: s.source, t });
     if (s.selected && changed.has("selected")) graph.reveal(s.selected);
   }
@@ -238,7 +278,7 @@ $("toggle-presentation").addEventListener("change", (e) => store.update({ presen
 $("examples").addEventListener("change", (e) => {
   const ex = S().examples.find((x) => x.id === e.target.value);
   if (!ex) return;
-  $("example-description").textContent = ex.description ?? "";
+  $("example-description").textContent = exampleText(ex).description;
   editor.setText(ex.source);
   runTrace(ex.source);
 });
@@ -261,6 +301,13 @@ document.addEventListener("click", (event) => {
     editor.selectLine(line);
     store.update({ lineSelection: line, selected: S().selected ?? firstNodeOnLine(line) });
   }
+});
+for (const b of document.querySelectorAll("[data-lang]")) {
+  b.addEventListener("click", () => { rememberLanguage(b.dataset.lang); store.update({ lang: b.dataset.lang }); });
+}
+bindGradcheckView($("panel-gradcheck"), {
+  onEps: (eps) => recheck(eps),
+  onInvalid: () => store.update({ status: t("gradcheck.badEps") }),
 });
 $("btn-share").addEventListener("click", async () => {
   const url = await shareUrl(editor.getText());
@@ -296,7 +343,7 @@ function renderLegend() {
 
 // ---- start ------------------------------------------------------------------------------------
 (async () => {
-  renderLegend();
+  renderLanguage(S());
   renderTabs();
   renderPlayer(S());
   renderInspector($("panel-inspector"), { index: null, t });

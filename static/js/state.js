@@ -45,6 +45,10 @@ export const initialState = {
   error: null,             // {kind, message, line, col} of the last failed run
   busy: false,
   status: "",
-  tab: "inspector",
+  tab: "inspector",        // inspector | backprop | gradcheck | console | warnings
   scene: null,             // laid-out scene the renderer draws
+  lang: "en",              // interface language: "en" or "pt-BR" (i18n/index.js)
+  eps: 0.001,              // the gradient check's nudge, sent with every trace
+  gradcheck: null,         // the gradient check shown (a re-check with another eps replaces only this)
+  gradcheckBusy: false,
 };

@@ -1,0 +1,73 @@
+// The chain rule at the current backward step (BackwardStep.explanation, app/trace_model.py): the
+// rule in symbols, the same rule with the step's numbers, the result; notes worded from message keys;
+// a gradient that is the sum of several uses spelled out term by term. Plain HTML from the data.
+import { escapeHtml as h } from "./format.js";
+import { displayName } from "./model.js";
+
+/** Gradient symbols (dJ/de, w.grad) in a formula, in the gradient colour. Input is escaped first. */
+export function markGradients(text) {
+  return h(text).replace(/(d[\w.]+\/d[\w.]+|[\w]+\.grad)/g, '<span class="grad">$1</span>');
+}
+
+function notesHtml(notes, message) {
+  return notes?.length ? `<ul class="explain-notes">${notes.map((m) => `<li>${h(message(m))}</li>`).join("")}</ul>` : "";
+}
+
+/** One ExplanationLine: `symbol = formula`, `= substituted`, `= result`, each labelled. */
+function lineHtml(line, { t, message }) {
+  if (!line.formula && !line.result) {
+    return `<div class="explain-line"><div class="explain-eq"><span class="lhs">${markGradients(line.symbol)}</span></div>${notesHtml(line.notes, message)}</div>`;
+  }
+  const rows = [];
+  if (line.formula) rows.push(["symbols", markGradients(line.formula)]);
+  if (line.substituted && line.substituted !== line.formula && line.substituted !== line.result) rows.push(["numbers", h(line.substituted)]);
+  if (line.result) rows.push(["result", `<span class="grad result">${h(line.result)}</span>`]);
+  const eq = rows.map(([kind, html], i) =>
+    `<span class="lhs">${i === 0 ? markGradients(line.symbol) : ""}</span><span class="eq">=</span>` +
+    `<span class="rhs ${kind}">${html}</span><span class="what">${h(t(`explain.${kind}`))}</span>`).join("");
+  return `<div class="explain-line"><div class="explain-eq">${eq}</div>${notesHtml(line.notes, message)}</div>`;
+}
+
+/** A GradSum: the contributions that meet at one tensor, and their total. */
+function sumHtml(sum, { byId, t }) {
+  const terms = sum.terms.map((term) => {
+    const from = term.step == null ? t("explain.seedTerm") : t("explain.fromStep", { step: term.step + 1 });
+    const op = term.op && byId.get(term.op);
+    const label = op ? `${from} · ${op.label}` : from;
+    const attrs = term.op ? ` data-node="${h(term.op)}"` : "";
+    return `<button type="button" class="term grad"${attrs} title="${h(label)}">${h(term.value)}</button>`;
+  }).join(`<span class="plus">+</span>`);
+  return `<p class="explain-sum"><span class="muted">${h(t("explain.incoming"))}</span><br>` +
+    `${markGradients(sum.symbol)} = ${terms} = <span class="grad result">${h(sum.total)}</span></p>`;
+}
+
+/** HTML for the explanation of timeline entry `cur`, or "" when it is not a backward step. */
+export function explanationHtml(index, cur, { t, message }) {
+  if (cur?.type !== "backward") return "";
+  const s = cur.step;
+  const ex = s.explanation;
+  const node = s.node ? index.byId.get(s.node) : null;
+  const opName = node ? (node.kind === "op" ? node.label : displayName(node)) : s.grad_fn;
+  let html = `<h3>${h(t("explain.title"))} <span class="muted">· <code>${h(s.grad_fn)}</code>${node?.kind === "op" ? ` <code>${h(opName)}</code>` : ""}</span></h3>`;
+  if (!ex) return `${html}<p class="muted">${h(message({ key: "explanation_failed" }))}</p>`;
+  if (ex.incoming) html += sumHtml(ex.incoming, { byId: index.byId, t });
+  if (!ex.documented) {
+    const said = ex.notes.some((m) => m.key === "rule_not_documented");
+    if (!said) html += `<p class="undocumented">${h(t("explain.undocumented"))}</p>`;
+  }
+  if (ex.general?.length) {
+    html += `<p class="explain-general"><span class="muted">${h(t("explain.rule"))}${ex.rule ? ` <code>${h(ex.rule)}</code>` : ""}:</span> ` +
+      ex.general.map((g) => `<code>${markGradients(g)}</code>`).join("<span class=\"sep\">;</span> ") + "</p>";
+  }
+  html += ex.lines.map((line) => lineHtml(line, { t, message })).join("");
+  html += notesHtml(ex.notes, message);
+  if (ex.verified) html += `<p class="verified">${h(t("explain.verified"))}</p>`;
+  return html;
+}
+
+export function renderExplanation(el, { index, timeline, pos, t, message }) {
+  const cur = index ? timeline[pos] : null;
+  const html = index ? explanationHtml(index, cur, { t, message }) : "";
+  el.hidden = !html;
+  el.innerHTML = html;
+}
