@@ -78,7 +78,10 @@ def summarize(tensor: torch.Tensor, preview_elements: int) -> TensorValue:
     torch op runs, so nothing passes through the recording and budget modes.
     """
     numel = tensor.numel()
-    truncated = numel > preview_elements
+    # An empty tensor can have big dimensions ((1, 10**6, 0) would be a million nested empty
+    # lists): such a tensor is sent flat, like a truncated one (with no elements to show).
+    padded = math.prod(max(size, 1) for size in tensor.shape)
+    truncated = numel > preview_elements or padded > preview_elements
     if truncated:
         flat_tensor = tensor.detach().reshape(-1)
         data = _json_data(flat_tensor[:preview_elements].tolist())
