@@ -6,7 +6,40 @@ import { FONTS } from "./scene.js";
 
 const line = d3.line().curve(d3.curveBasis);
 
-export function createGraphView(container, { onSelect, onActivate }) {
+const SVGNS = "http://www.w3.org/2000/svg";
+// Graphs up to this many nodes are drawn in one go; larger ones are built in slices across tasks,
+// the nodes and edges in the initial view first, so the page paints early and stays responsive.
+const SYNC_NODES = 300;
+const FIRST_SLICE_MS = 40;
+const SLICE_MS = 24;
+
+function el(name, attrs = {}, parent = null) {
+  const e = document.createElementNS(SVGNS, name);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (parent) parent.appendChild(e);
+  return e;
+}
+
+/** Prototype node groups for a scene's metrics: cloned per node (cheaper than building each). */
+function prototypes(m) {
+  const op = el("g", { tabindex: 0, role: "button" });
+  el("rect", { class: "shape" }, op);
+  el("text", { class: "t-op", dy: "0.35em", "font-size": m.op, "font-family": FONTS.sans }, op);
+  el("title", {}, op);
+  const tensor = el("g", { tabindex: 0, role: "button" });
+  el("rect", { class: "shape", rx: 6 }, tensor);
+  let y = m.padY;
+  const title = el("text", { class: "t-title", x: m.padX, y: (y += m.lineTitle) - 4, "font-family": FONTS.sans }, tensor);
+  el("tspan", { class: "t-name", "font-size": m.title }, title);
+  el("tspan", { class: "t-meta", "font-size": m.meta, dx: m.gap }, title);
+  el("text", { class: "t-value", x: m.padX, y: (y += m.lineValue) - 4, "font-size": m.value, "font-family": FONTS.mono }, tensor);
+  el("text", { class: "t-grad", x: m.padX, y: (y += m.lineValue) - 4, "font-size": m.value, "font-family": FONTS.mono }, tensor);
+  return { op, tensor };
+}
+
+const ROLE_CLASSES = ["active", "input", "output", "grad-in", "grad-out", "accumulate"];
+
+export function createGraphView(container, { onSelect, onActivate, onBuilt = () => {} }) {
   const svg = d3.select(container).append("svg")
     .attr("class", "grafo-graph")
     .attr("role", "group")
@@ -27,115 +60,180 @@ export function createGraphView(container, { onSelect, onActivate }) {
   let current = null; // {nodes, edges, width, height, metrics}
   let nodeById = new Map();
   let edgeByKey = new Map();
-  let lastText = new Map();
   let lastFlowKey = "";
+  // What is drawn: one record per scene node and edge, built lazily (see `build`). The renderer's own
+  // bookkeeping of its elements, never read back as page state.
+  let records = [];          // node records {n, el, built, text, role, selected, onLine}, in scene order
+  let recordById = new Map();
+  let recordByEl = new Map();
+  let edgeRecords = [];      // {e, el}
+  let queue = [];            // records (node or edge) still to build, nearest to the initial view first
+  let queueAt = 0;
+  let protos = null;
+  let decor = null;
+  let backwardMarkers = false;
+  let timer = 0;
 
   const zoom = d3.zoom().scaleExtent([0.03, 6]).on("zoom", (event) => viewport.attr("transform", event.transform));
   svg.call(zoom).on("dblclick.zoom", null);
   svg.on("click", (event) => { if (event.target === svg.node()) onSelect(null); });
+  // One listener for all nodes (nodes come and go with scenes).
+  const recordOf = (event) => recordByEl.get(event.target.closest?.("g.node"));
+  nodeLayer.on("click", (event) => {
+    const r = recordOf(event);
+    if (r) { event.stopPropagation(); onSelect(r.n.id); }
+  });
+  nodeLayer.on("keydown", (event) => {
+    const r = recordOf(event);
+    if (r && (event.key === "Enter" || event.key === " ")) { event.preventDefault(); event.stopPropagation(); onActivate(r.n.id); }
+  });
 
   function size() {
     const r = container.getBoundingClientRect();
     return { W: Math.max(r.width, 50), H: Math.max(r.height, 50) };
   }
 
-  /** Draw a new scene (after a layout). */
+  function buildNode(r) {
+    const n = r.n;
+    const g = (n.kind === "op" ? protos.op : protos.tensor).cloneNode(true);
+    g.setAttribute("class", `node ${n.kind}${n.role ? ` role-${n.role}` : ""}`);
+    g.setAttribute("data-id", n.id);
+    g.setAttribute("transform", `translate(${n.x - n.w / 2},${n.y - n.h / 2})`);
+    const rect = g.firstChild;
+    rect.setAttribute("width", n.w);
+    rect.setAttribute("height", n.h);
+    if (n.kind === "op") {
+      rect.setAttribute("rx", n.h / 2);
+      const text = rect.nextSibling;
+      text.setAttribute("x", n.w / 2);
+      text.setAttribute("y", n.h / 2);
+    }
+    r.el = g;
+    r.built = true;
+    recordByEl.set(g, r);
+    // Keep document (and so keyboard) order the scene's order, whatever order nodes are built in.
+    let next = null;
+    for (let i = r.index + 1; i < records.length; i++) if (records[i].built) { next = records[i].el; break; }
+    nodeLayer.node().insertBefore(g, next);
+    if (decor) decorateNode(r);
+  }
+
+  function buildEdge(r) {
+    r.el = el("path", { class: "edge", d: line(r.e.points) }, edgeLayer.node());
+    r.el.setAttribute(backwardMarkers ? "marker-start" : "marker-end", "url(#arrow)");
+    r.built = true;
+  }
+
+  /** Build queued records for about `budget` ms (all of them when budget is Infinity). */
+  function build(budget) {
+    const started = performance.now();
+    let k = 0;
+    while (queueAt < queue.length) {
+      const r = queue[queueAt++];
+      if (!r.built) (r.e ? buildEdge(r) : buildNode(r));
+      if ((++k & 15) === 0 && performance.now() - started > budget) break;
+    }
+    if (queueAt < queue.length) timer = setTimeout(() => { timer = 0; build(SLICE_MS); }, 0);
+    else if (current) { queue = []; queueAt = 0; onBuilt(); }
+  }
+
+  /** Finish drawing now (export and keyboard focus need every node). */
+  function finish() {
+    if (timer) { clearTimeout(timer); timer = 0; }
+    if (queueAt < queue.length) build(Infinity);
+  }
+
+  /** Draw a new scene (after a layout). Small scenes at once, large ones in slices. */
   function setScene(sc) {
+    if (timer) { clearTimeout(timer); timer = 0; }
     current = sc;
     nodeById = new Map(sc.nodes.map((n) => [n.id, n]));
     edgeByKey = new Map(sc.edges.map((e) => [`${e.source}->${e.target}`, e]));
-    lastText = new Map();
     lastFlowKey = "";
-    const m = sc.metrics;
-
-    edgeLayer.selectAll("path.edge")
-      .data(sc.edges, (e) => `${e.source}->${e.target}`)
-      .join("path")
-      .attr("class", "edge")
-      .attr("d", (e) => line(e.points))
-      .attr("marker-end", "url(#arrow)");
-
-    const nodes = nodeLayer.selectAll("g.node")
-      .data(sc.nodes, (n) => n.id)
-      .join((enter) => {
-        const g = enter.append("g").attr("tabindex", 0).attr("role", "button");
-        g.each(function (n) {
-          const el = d3.select(this);
-          if (n.kind === "op") {
-            el.append("rect").attr("class", "shape");
-            el.append("text").attr("class", "t-op");
-            el.append("title");
-          } else {
-            el.append("rect").attr("class", "shape");
-            const title = el.append("text").attr("class", "t-title");
-            title.append("tspan").attr("class", "t-name");
-            title.append("tspan").attr("class", "t-meta");
-            el.append("text").attr("class", "t-value");
-            el.append("text").attr("class", "t-grad");
-          }
-        });
-        return g;
-      });
-    nodes
-      .attr("class", (n) => `node ${n.kind}${n.role ? ` role-${n.role}` : ""}`)
-      .attr("data-id", (n) => n.id)
-      .attr("transform", (n) => `translate(${n.x - n.w / 2},${n.y - n.h / 2})`)
-      .on("click", (event, n) => { event.stopPropagation(); onSelect(n.id); })
-      .on("keydown", (event, n) => {
-        if (event.key === "Enter" || event.key === " ") { event.preventDefault(); event.stopPropagation(); onActivate(n.id); }
-      });
-    nodes.select("rect.shape")
-      .attr("width", (n) => n.w).attr("height", (n) => n.h)
-      .attr("rx", (n) => (n.kind === "op" ? n.h / 2 : 6));
-    nodes.filter((n) => n.kind === "op").select("text.t-op")
-      .attr("x", (n) => n.w / 2).attr("y", (n) => n.h / 2).attr("dy", "0.35em")
-      .attr("font-size", m.op).attr("font-family", FONTS.sans);
-    const tensors = nodes.filter((n) => n.kind === "tensor");
-    let y = m.padY;
-    tensors.select("text.t-title").attr("x", m.padX).attr("y", (y += m.lineTitle) - 4).attr("font-family", FONTS.sans);
-    tensors.select("tspan.t-name").attr("font-size", m.title);
-    tensors.select("tspan.t-meta").attr("font-size", m.meta).attr("dx", m.gap);
-    tensors.select("text.t-value").attr("x", m.padX).attr("y", (y += m.lineValue) - 4).attr("font-size", m.value).attr("font-family", FONTS.mono);
-    tensors.select("text.t-grad").attr("x", m.padX).attr("y", (y += m.lineValue) - 4).attr("font-size", m.value).attr("font-family", FONTS.mono);
+    decor = null;
+    edgeLayer.node().textContent = "";
+    flowLayer.node().textContent = "";
+    nodeLayer.node().textContent = "";
+    protos = prototypes(sc.metrics);
+    records = sc.nodes.map((n, index) => ({ n, index, el: null, built: false, text: "", role: null, selected: false, onLine: false }));
+    recordById = new Map(records.map((r) => [r.n.id, r]));
+    recordByEl = new Map();
+    edgeRecords = sc.edges.map((e) => ({ e, el: null, built: false }));
     svg.classed("empty", sc.nodes.length === 0);
+    queue = [...edgeRecords, ...records];
+    queueAt = 0;
+    if (sc.nodes.length <= SYNC_NODES) { build(Infinity); return; }
+    // Nearest to the centre of the initial view first (distance in screen pixels).
+    const { W, H } = size();
+    const t = initialTransform(W, H);
+    const cx = (W / 2 - t.x) / t.k;
+    const cy = (H / 2 - t.y) / t.k;
+    const dist = (r) => {
+      const p = r.e ? r.e.points[r.e.points.length >> 1] ?? [cx, cy] : [r.n.x, r.n.y];
+      return (p[0] - cx) ** 2 + (p[1] - cy) ** 2;
+    };
+    for (const r of queue) r.dist = dist(r);
+    queue.sort((a, b) => a.dist - b.dist);
+    // The first slice runs once the caller has set the decoration and the view (same task, before paint).
+    queueMicrotask(() => { if (current === sc && queueAt === 0) build(FIRST_SLICE_MS); });
   }
 
-  /** Update text, highlight roles and gradient flows for one step. Only changed text is touched. */
-  function setDecor(decor) {
-    if (!current) return;
-    const { lines, roles, flows, selected, lineNodes, stepping, backward } = decor;
-    const nodes = nodeLayer.selectAll("g.node");
-    nodes.each(function (n) {
-      const l = lines.get(n.id);
-      if (!l) return;
-      const key = `${l.title}\u0000${l.meta}\u0000${l.value}\u0000${l.grad}\u0000${l.tooltip}`;
-      if (lastText.get(n.id) === key) return;
-      lastText.set(n.id, key);
-      const el = d3.select(this);
-      el.attr("aria-label", l.aria);
-      if (n.kind === "op") {
-        el.select("text.t-op").text(l.title);
-        el.select("title").text(l.tooltip);
-      } else {
-        el.select("tspan.t-name").text(l.title);
-        el.select("tspan.t-meta").text(l.meta);
-        el.select("text.t-value").text(l.value).classed("hidden-value", l.value === "…");
-        el.select("text.t-grad").text(l.grad ?? "").classed("pending", l.grad === "∇ …");
+  function decorateNode(r) {
+    const { lines, roles, selected, lineNodes } = decor;
+    const n = r.n;
+    const g = r.el;
+    const l = lines.get(n.id);
+    if (l) {
+      const key = `${l.title}\u0000${l.meta}\u0000${l.value}\u0000${l.grad}\u0000${l.tooltip}\u0000${l.aria}`;
+      if (r.text !== key) {
+        r.text = key;
+        g.setAttribute("aria-label", l.aria);
+        if (n.kind === "op") {
+          g.querySelector("text.t-op").textContent = l.title;
+          g.querySelector("title").textContent = l.tooltip;
+        } else {
+          g.querySelector("tspan.t-name").textContent = l.title;
+          g.querySelector("tspan.t-meta").textContent = l.meta;
+          const value = g.querySelector("text.t-value");
+          value.textContent = l.value;
+          value.classList.toggle("hidden-value", l.value === "…");
+          const grad = g.querySelector("text.t-grad");
+          grad.textContent = l.grad ?? "";
+          grad.classList.toggle("pending", l.grad === "∇ …");
+        }
       }
-    });
-    nodes
-      .classed("hl-active", (n) => roles.get(n.id) === "active")
-      .classed("hl-input", (n) => roles.get(n.id) === "input")
-      .classed("hl-output", (n) => roles.get(n.id) === "output")
-      .classed("hl-grad-in", (n) => roles.get(n.id) === "grad-in")
-      .classed("hl-grad-out", (n) => roles.get(n.id) === "grad-out")
-      .classed("hl-accumulate", (n) => roles.get(n.id) === "accumulate")
-      .classed("selected", (n) => selected === n.id)
-      .classed("on-line", (n) => lineNodes.has(n.id))
-      .attr("aria-pressed", (n) => (selected === n.id ? "true" : "false"));
-    svg.classed("stepping", stepping).classed("backward", backward);
-    edgeLayer.selectAll("path.edge").attr("marker-end", backward ? null : "url(#arrow)").attr("marker-start", backward ? "url(#arrow)" : null);
-    drawFlows(flows, backward);
+    }
+    const role = roles.get(n.id) ?? null;
+    if (role !== r.role) {
+      if (r.role) g.classList.remove(`hl-${r.role}`);
+      if (role && ROLE_CLASSES.includes(role)) g.classList.add(`hl-${role}`);
+      r.role = role;
+    }
+    const sel = selected === n.id;
+    if (sel !== r.selected || !g.hasAttribute("aria-pressed")) {
+      g.classList.toggle("selected", sel);
+      g.setAttribute("aria-pressed", sel ? "true" : "false");
+      r.selected = sel;
+    }
+    const on = lineNodes.has(n.id);
+    if (on !== r.onLine) { g.classList.toggle("on-line", on); r.onLine = on; }
+  }
+
+  /** Update text, highlight roles and gradient flows for one step. Only what changed is touched. */
+  function setDecor(d) {
+    if (!current) return;
+    decor = d;
+    for (const r of records) if (r.built) decorateNode(r);
+    svg.classed("stepping", d.stepping).classed("backward", d.backward);
+    if (d.backward !== backwardMarkers) {
+      backwardMarkers = d.backward;
+      for (const r of edgeRecords) {
+        if (!r.built) continue;
+        if (backwardMarkers) { r.el.removeAttribute("marker-end"); r.el.setAttribute("marker-start", "url(#arrow)"); }
+        else { r.el.removeAttribute("marker-start"); r.el.setAttribute("marker-end", "url(#arrow)"); }
+      }
+    }
+    drawFlows(d.flows, d.backward);
   }
 
   function drawFlows(flows, backward) {
@@ -171,23 +269,24 @@ export function createGraphView(container, { onSelect, onActivate }) {
     });
   }
 
-  /** Fit the whole graph (or, when it would be unreadably small, a readable part ending at the root). */
-  function fit({ animate = true, whole = false, focus = null } = {}) {
-    if (!current || !current.nodes.length) return;
-    const { W, H } = size();
+  /** The initial view: the whole graph, or, when it would be unreadably small, a readable part ending at the root. */
+  function initialTransform(W, H, { whole = false, focus = null } = {}) {
     const pad = 16;
     const k = Math.min((W - 2 * pad) / current.width, (H - 2 * pad) / current.height, 1.6);
-    let transform;
     const minReadable = 0.45;
     if (!whole && k < minReadable) {
       const target = focus ?? current.nodes[current.nodes.length - 1];
       const kk = 0.8;
-      transform = d3.zoomIdentity.translate(W / 2 - target.x * kk, H - pad - target.y * kk - target.h * kk).scale(kk);
-    } else {
-      transform = d3.zoomIdentity
-        .translate((W - current.width * k) / 2, (H - current.height * k) / 2)
-        .scale(k);
+      return d3.zoomIdentity.translate(W / 2 - target.x * kk, H - pad - target.y * kk - target.h * kk).scale(kk);
     }
+    return d3.zoomIdentity.translate((W - current.width * k) / 2, (H - current.height * k) / 2).scale(k);
+  }
+
+  /** Fit the whole graph (or, when it would be unreadably small, a readable part ending at the root). */
+  function fit({ animate = true, whole = false, focus = null } = {}) {
+    if (!current || !current.nodes.length) return;
+    const { W, H } = size();
+    const transform = initialTransform(W, H, { whole, focus });
     (animate ? svg.transition().duration(350) : svg).call(zoom.transform, transform);
   }
 
@@ -203,8 +302,17 @@ export function createGraphView(container, { onSelect, onActivate }) {
   }
 
   function focusNode(id) {
-    nodeLayer.selectAll("g.node").filter((n) => n.id === id).node()?.focus();
+    const r = recordById.get(id);
+    if (!r) return;
+    if (!r.built) buildNode(r);
+    r.el.focus();
   }
 
-  return { setScene, setDecor, fit, reveal, focusNode, svg: () => svg.node(), scene: () => current };
+  /** The SVG element, with every node and edge drawn (for export). */
+  function svgElement() {
+    finish();
+    return svg.node();
+  }
+
+  return { setScene, setDecor, fit, reveal, focusNode, finish, svg: svgElement, scene: () => current };
 }

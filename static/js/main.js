@@ -42,8 +42,14 @@ function firstNodeOnLine(line) {
 
 // ---- graph ------------------------------------------------------------------------------------
 const graph = createGraphView($("graph"), {
-  onSelect: (id) => store.update({ selected: id, lineSelection: null, tab: id ? "inspector" : S().tab }),
+  // A click in the graph opens the inspector, unless the hand backprop table is open: it highlights the row.
+  onSelect: (id) => store.update({ selected: id, lineSelection: null, tab: id && S().tab !== "backprop" ? "inspector" : S().tab }),
   onActivate: (id) => store.update({ selected: id, lineSelection: null, tab: "inspector" }),
+  // A large graph is drawn in slices after its first paint; this marks when every node is there.
+  onBuilt: () => requestAnimationFrame(() => requestAnimationFrame(() => {
+    perf.marks.complete = performance.now();
+    perf.complete = (perf.complete ?? 0) + 1;
+  })),
 });
 
 // ---- tracing ----------------------------------------------------------------------------------
