@@ -65,9 +65,16 @@ export function explanationHtml(index, cur, { t, message }) {
   return html;
 }
 
+/**
+ * The panel is there whenever the trace has a backward pass (so the graph keeps its size while
+ * stepping); on other steps it says where the chain rule will appear.
+ */
 export function renderExplanation(el, { index, timeline, pos, t, message }) {
-  const cur = index ? timeline[pos] : null;
-  const html = index ? explanationHtml(index, cur, { t, message }) : "";
-  el.hidden = !html;
-  el.innerHTML = html;
+  const hasBackward = !!index?.trace.backward.length;
+  el.hidden = !hasBackward;
+  if (!hasBackward) { el.innerHTML = ""; return; }
+  const cur = timeline[pos];
+  el.classList.toggle("stepping", cur?.type === "backward");
+  el.innerHTML = explanationHtml(index, cur, { t, message }) ||
+    `<h3>${h(t("explain.title"))}</h3><p class="muted waiting">${h(t("explain.forward"))}</p>`;
 }

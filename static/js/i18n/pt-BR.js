@@ -31,7 +31,7 @@ export default {
   "error.kind.network": "Não foi possível falar com o servidor",
   "error.previousGraph": "O grafo abaixo é do último programa que funcionou.",
   "tabs.inspector": "Inspetor",
-  "tabs.gradcheck": "Verificação do gradiente",
+  "tabs.gradcheck": "Verificar gradiente",
   "tabs.console": "Console",
   "tabs.warnings": "Avisos",
   "tabs.backprop": "Backprop à mão",
