@@ -107,7 +107,12 @@ class Interpreter:
         try:
             current = self.eval(_as_load(node.target))
             operand = self.eval(node.value)
-            value = self._binary(node.op, current, operand, node, in_place=True)
+            try:
+                value = self._binary(node.op, current, operand, node, in_place=True)
+            except ProgramError:
+                raise
+            except Exception as error:  # torch refusing an in-place op (`a += b` of other shapes)
+                raise self.run.translate_error(error, node) from None
         finally:
             self.context.stack.pop()
         self.assign(node.target, value)
