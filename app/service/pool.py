@@ -38,6 +38,10 @@ class _NotStarted(Exception):
     """The worker died before it acknowledged the request."""
 
 
+class _KilledFromOutside(Exception):
+    """The worker died of a SIGKILL the pool did not send, during a run (an operator, the kernel)."""
+
+
 class PoolStopped(Exception):
     """The pool is shutting down."""
 
@@ -168,19 +172,24 @@ class WorkerPool:
 
         A worker that dies before it acknowledges the request (killed while idle, just before
         the monitor noticed) is not the program's fault: the request moves to another worker.
+        One killed from outside during the run (a SIGKILL the pool did not send) gets the request
+        run once more on another worker; a second such death is reported as the program's.
         """
         deadline = time.monotonic() + wait_s
-        for _ in range(self.settings.worker_count + 2):
+        retried = False
+        for _ in range(self.settings.worker_count + 3):
             handle = self._take(max(0.0, deadline - time.monotonic()))
             try:
-                return self._dispatch(handle, request)
+                return self._dispatch(handle, request, may_retry=not retried)
             except _NotStarted:
                 handle.retire = True
+            except _KilledFromOutside:
+                retried = True
             finally:
                 self._give_back(handle)
         raise QueueTimeout()
 
-    def _dispatch(self, handle: _Worker, request: dict) -> RunOutcome:
+    def _dispatch(self, handle: _Worker, request: dict, may_retry: bool = False) -> RunOutcome:
         limit = self.settings.hard_time_limit_s
         started = time.monotonic()
         try:
@@ -196,7 +205,7 @@ class WorkerPool:
                 return self._timed_out(handle)
             reply: Reply = handle.conn.recv()
         except (EOFError, OSError):
-            return self._crashed(handle)
+            return self._crashed(handle, may_retry)
         handle.tasks += 1
         handle.retire = reply.retire or handle.tasks >= self.settings.max_tasks_per_worker
         if reply.status == "ok":
@@ -210,12 +219,15 @@ class WorkerPool:
         seconds = self.settings.time_limit_s
         return RunOutcome(error=_error("timeout", f"the program ran longer than the time limit ({seconds:g} s)"))
 
-    def _crashed(self, handle: _Worker) -> RunOutcome:
+    def _crashed(self, handle: _Worker, may_retry: bool = False) -> RunOutcome:
         """The worker died during the run: say why in terms of the program's limits."""
         handle.process.join(2)
         handle.retire = True
         code = handle.process.exitcode
         self._count("crashes")
+        if may_retry and code == -signal.SIGKILL and not handle.killed_by_us:
+            log.warning("worker %s was killed from outside during a run; running it again", handle.pid)
+            raise _KilledFromOutside()
         if code is not None and -code in TIMEOUT_SIGNALS:
             self._count("timeouts")
             return RunOutcome(error=_error("timeout", "the program used more CPU time than a run may use"))
