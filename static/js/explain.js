@@ -16,7 +16,9 @@ function notesHtml(notes, message) {
 /** One ExplanationLine: `symbol = formula`, `= substituted`, `= result`, each labelled. */
 function lineHtml(line, { t, message }) {
   if (!line.formula && !line.result) {
-    return `<div class="explain-line"><div class="explain-eq"><span class="lhs">${markGradients(line.symbol)}</span></div>${notesHtml(line.notes, message)}</div>`;
+    // No gradient for this input: the symbol and why, on one line.
+    const why = line.notes?.map(message).join(" ") ?? "";
+    return `<p class="explain-line none"><span class="lhs">${markGradients(line.symbol)}</span>: <span class="why">${h(why)}</span></p>`;
   }
   const rows = [];
   if (line.formula) rows.push(["symbols", markGradients(line.formula)]);
@@ -37,7 +39,7 @@ function sumHtml(sum, { byId, t }) {
     const attrs = term.op ? ` data-node="${h(term.op)}"` : "";
     return `<button type="button" class="term grad"${attrs} title="${h(label)}">${h(term.value)}</button>`;
   }).join(`<span class="plus">+</span>`);
-  return `<p class="explain-sum"><span class="muted">${h(t("explain.incoming"))}</span><br>` +
+  return `<p class="explain-sum"><span class="muted label">${h(t("explain.incoming"))}</span><br>` +
     `${markGradients(sum.symbol)} = ${terms} = <span class="grad result">${h(sum.total)}</span></p>`;
 }
 
@@ -48,7 +50,8 @@ export function explanationHtml(index, cur, { t, message }) {
   const ex = s.explanation;
   const node = s.node ? index.byId.get(s.node) : null;
   const opName = node ? (node.kind === "op" ? node.label : displayName(node)) : s.grad_fn;
-  let html = `<h3>${h(t("explain.title"))} <span class="muted">· <code>${h(s.grad_fn)}</code>${node?.kind === "op" ? ` <code>${h(opName)}</code>` : ""}</span></h3>`;
+  const verified = ex?.verified ? ` <span class="verified">${h(t("explain.verified"))}</span>` : "";
+  let html = `<h3>${h(t("explain.title"))} <span class="muted">· <code>${h(s.grad_fn)}</code>${node?.kind === "op" ? ` <code>${h(opName)}</code>` : ""}</span>${verified}</h3>`;
   if (!ex) return `${html}<p class="muted">${h(message({ key: "explanation_failed" }))}</p>`;
   if (ex.incoming) html += sumHtml(ex.incoming, { byId: index.byId, t });
   if (!ex.documented) {
@@ -61,7 +64,6 @@ export function explanationHtml(index, cur, { t, message }) {
   }
   html += ex.lines.map((line) => lineHtml(line, { t, message })).join("");
   html += notesHtml(ex.notes, message);
-  if (ex.verified) html += `<p class="verified">${h(t("explain.verified"))}</p>`;
   return html;
 }
 

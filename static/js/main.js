@@ -219,8 +219,10 @@ function renderError() {
   $("graph").classList.toggle("dimmed", !!error && !!index);
   if (!error) { box.innerHTML = ""; return; }
   const where = error.line ? `<button type="button" class="link" data-line="${error.line}">${h(t("error.at", { line: error.line, col: error.col }))}</button>: ` : "";
-  box.innerHTML = `<strong>${h(t(`error.kind.${error.kind}`))}</strong> ${where}<span class="message">${h(error.message)}</span>` +
-    (error.hint ? `<p class="hint"><strong>${h(t("error.hint"))}:</strong> ${h(message({ key: error.hint }))}</p>` : "") +
+  // With a hint, the plain-language explanation and its fix come first, torch's own words below it.
+  const hint = error.hint ? `<p class="hint"><strong>${h(t("error.hint"))}:</strong> ${h(message({ key: error.hint }))}</p>` : "";
+  box.classList.toggle("with-hint", !!hint);
+  box.innerHTML = `<strong>${h(t(`error.kind.${error.kind}`))}</strong> ${where}${hint}<span class="message">${h(error.message)}</span>` +
     (index ? `<p class="muted">${h(t("error.previousGraph"))}</p>` : "");
 }
 

@@ -95,6 +95,7 @@ def test_pow_step_shows_the_rule_the_numbers_and_the_result(lesson, watch):
     page.keyboard.press("ArrowRight")
     text = page.inner_text("#explain")
     assert "x does not require grad" in text and "summed over dims 0" in text, text
+    element_shot(page, "#explain", "teaching-explain-mul-en")
     assert not watch.console_errors
 
 
@@ -123,6 +124,7 @@ def test_accumulation_is_spelled_out(page):
     text = page.inner_text("#explain")
     assert re.search(r"dc/da = 1\s*\+\s*3\s*\+\s*3 = 7", text), text
     assert "a is used 3 times" in text, text
+    element_shot(page, "#explain", "teaching-explain-sum-en")
     # A term links to the op that sent it.
     page.locator("#explain .term").nth(1).click()
     assert page.locator("#panel-inspector").is_hidden() or True
