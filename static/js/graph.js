@@ -74,7 +74,20 @@ export function createGraphView(container, { onSelect, onActivate, onBuilt = () 
   let backwardMarkers = false;
   let timer = 0;
 
-  const zoom = d3.zoom().scaleExtent([0.03, 6]).on("zoom", (event) => viewport.attr("transform", event.transform));
+  // Level of detail: below this zoom text is too small to read (under ~4 px), so it is not drawn,
+  // which keeps panning and zooming a large graph's overview smooth. Set as an inline custom property
+  // on the <svg> (an export drops the element's inline style, so exports always carry their text).
+  const TEXT_MIN_SCALE = 0.3;
+  let textHidden = false;
+  const zoom = d3.zoom().scaleExtent([0.03, 6]).on("zoom", (event) => {
+    viewport.attr("transform", event.transform);
+    const hide = event.transform.k < TEXT_MIN_SCALE;
+    if (hide !== textHidden) {
+      textHidden = hide;
+      if (hide) svg.node().style.setProperty("--grafo-text", "none");
+      else svg.node().style.removeProperty("--grafo-text");
+    }
+  });
   svg.call(zoom).on("dblclick.zoom", null);
   svg.on("click", (event) => { if (event.target === svg.node()) onSelect(null); });
   // One listener for all nodes (nodes come and go with scenes).
