@@ -81,6 +81,7 @@ export function createGraphView(container, { onSelect, onActivate, onBuilt = () 
   let textHidden = false;
   const zoom = d3.zoom().scaleExtent([0.03, 6]).on("zoom", (event) => {
     viewport.attr("transform", event.transform);
+    scheduleCull();
     const hide = event.transform.k < TEXT_MIN_SCALE;
     if (hide !== textHidden) {
       textHidden = hide;
@@ -96,14 +97,53 @@ export function createGraphView(container, { onSelect, onActivate, onBuilt = () 
     const r = recordOf(event);
     if (r) { event.stopPropagation(); onSelect(r.n.id); }
   });
+  nodeLayer.on("focusin", (event) => {
+    const r = recordOf(event);
+    if (r && culling) reveal(r.n.id);
+  });
   nodeLayer.on("keydown", (event) => {
     const r = recordOf(event);
     if (r && (event.key === "Enter" || event.key === " ")) { event.preventDefault(); event.stopPropagation(); onActivate(r.n.id); }
   });
 
+  let lastSize = null;
   function size() {
     const r = container.getBoundingClientRect();
-    return { W: Math.max(r.width, 50), H: Math.max(r.height, 50) };
+    lastSize = { W: Math.max(r.width, 50), H: Math.max(r.height, 50) };
+    return lastSize;
+  }
+
+  // Culling (large scenes only): what lies more than half a screen outside the view is not displayed,
+  // so panning and zooming repaint only what is near the view. Elements stay in the document (in
+  // scene order); a culled node that gets keyboard focus is brought into view.
+  let culling = false;
+  let view = null; // [x0, y0, x1, y1] in scene coordinates, margin included
+  let cullFrame = 0;
+  function viewRect() {
+    const t = d3.zoomTransform(svg.node());
+    const { W, H } = lastSize ?? size();
+    const margin = Math.max(W, H) / 2;
+    return [(-margin - t.x) / t.k, (-margin - t.y) / t.k, (W + margin - t.x) / t.k, (H + margin - t.y) / t.k];
+  }
+  const inView = (b) => b[0] <= view[2] && b[2] >= view[0] && b[1] <= view[3] && b[3] >= view[1];
+  function show(r, on) {
+    if (on === r.shown) return;
+    r.shown = on;
+    r.el.style.display = on ? "" : "none";
+  }
+  function cull() {
+    cullFrame = 0;
+    if (!culling) return;
+    view = viewRect();
+    for (const r of records) if (r.built) show(r, inView(r.box));
+    for (const r of edgeRecords) if (r.built) show(r, inView(r.box));
+  }
+  function scheduleCull() {
+    if (culling && !cullFrame) cullFrame = requestAnimationFrame(cull);
+  }
+  function showAll() {
+    for (const r of records) if (r.built) show(r, true);
+    for (const r of edgeRecords) if (r.built) show(r, true);
   }
 
   function buildNode(r) {
@@ -127,6 +167,8 @@ export function createGraphView(container, { onSelect, onActivate, onBuilt = () 
     // Keep document (and so keyboard) order the scene's order, whatever order nodes are built in.
     let next = null;
     for (let i = r.index + 1; i < records.length; i++) if (records[i].built) { next = records[i].el; break; }
+    r.shown = true;
+    if (culling) show(r, inView(r.box));
     nodeLayer.node().insertBefore(g, next);
     if (decor) decorateNode(r);
   }
@@ -135,6 +177,8 @@ export function createGraphView(container, { onSelect, onActivate, onBuilt = () 
     r.el = el("path", { class: "edge", d: line(r.e.points) }, edgeLayer.node());
     r.el.setAttribute(backwardMarkers ? "marker-start" : "marker-end", "url(#arrow)");
     r.built = true;
+    r.shown = true;
+    if (culling) show(r, inView(r.box));
   }
 
   /** Build queued records for about `budget` ms (all of them when budget is Infinity). */
@@ -175,10 +219,19 @@ export function createGraphView(container, { onSelect, onActivate, onBuilt = () 
     svg.classed("empty", sc.nodes.length === 0);
     queue = [...edgeRecords, ...records];
     queueAt = 0;
+    culling = false;
     if (sc.nodes.length <= SYNC_NODES) { build(Infinity); return; }
+    for (const r of records) r.box = [r.n.x - r.n.w / 2, r.n.y - r.n.h / 2, r.n.x + r.n.w / 2, r.n.y + r.n.h / 2];
+    for (const r of edgeRecords) {
+      const xs = r.e.points.map((p) => p[0]);
+      const ys = r.e.points.map((p) => p[1]);
+      r.box = [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
+    }
     // Nearest to the centre of the initial view first (distance in screen pixels).
     const { W, H } = size();
     const t = initialTransform(W, H);
+    culling = true;
+    view = [(-W / 2 - t.x) / t.k, (-H / 2 - t.y) / t.k, (1.5 * W - t.x) / t.k, (1.5 * H - t.y) / t.k];
     const cx = (W / 2 - t.x) / t.k;
     const cy = (H / 2 - t.y) / t.k;
     const dist = (r) => {
@@ -318,12 +371,15 @@ export function createGraphView(container, { onSelect, onActivate, onBuilt = () 
     const r = recordById.get(id);
     if (!r) return;
     if (!r.built) buildNode(r);
+    show(r, true);
     r.el.focus();
   }
 
   /** The SVG element, with every node and edge drawn (for export). */
   function svgElement() {
     finish();
+    // The caller clones it at once (export.js); culling resumes in a later task.
+    if (culling) { showAll(); setTimeout(cull, 0); }
     return svg.node();
   }
 
