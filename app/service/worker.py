@@ -30,6 +30,7 @@ from app.trace_model import Trace  # noqa: E402
 from app.examples import LESSON  # noqa: E402
 
 PR_SET_PDEATHSIG = 1
+WORKER_NICENESS = 10  # below the web process: CPU bombs must not slow its event loop
 ALLOC_FAILURE_MARKERS = ("can't allocate memory", "Cannot allocate memory", "out of memory")
 
 
@@ -111,6 +112,10 @@ def _harden(config: WorkerConfig) -> None:
         torch.set_num_interop_threads(1)
     except RuntimeError:
         pass  # already fixed for this process image (set before fork); nothing to do
+    try:
+        os.nice(WORKER_NICENESS)  # programs yield the CPU to the web process (health, admission)
+    except OSError:
+        pass
 
 
 def _die_with_parent() -> None:
