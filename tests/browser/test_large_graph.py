@@ -1,6 +1,7 @@
 """A large graph (1,000 nodes, generated as bench/browser_render.py does) is drawn in slices after its
-first paint: it eventually shows every node and edge, in the scene's order, each with its text, and an
-export taken while it is still being drawn holds the whole graph. No timing is asserted."""
+first paint, and what lies far outside the view is culled: it eventually holds every node and edge, in
+the scene's order, each with its text; an export taken while it is still being drawn holds the whole
+graph, nothing hidden; a node reached by keyboard is brought into view. No timing is asserted."""
 
 from __future__ import annotations
 
@@ -61,3 +62,23 @@ def test_export_while_drawing_holds_the_whole_graph(page, big_trace, tmp_path):
     info.value.save_as(path)
     text = path.read_text()
     assert len(re.findall(r'<g [^>]*class="node ', text)) == len(big_trace["nodes"])
+    assert "display: none" not in text  # nothing culled or hidden for the view (text included)
+
+
+def test_keyboard_walk_through_a_culled_graph_keeps_focus_in_view(page, big_trace):
+    done = load(page, big_trace)
+    page.wait_for_function(f"(window.__grafo.complete ?? 0) > {done}", timeout=120_000)
+    assert not page.locator("g.node").first.is_visible()  # far from the initial view: culled
+    page.locator("g.node").last.focus()  # the root
+    graph = page.locator("#graph").bounding_box()
+    seen = set()
+    for _ in range(40):  # walk backwards through the scene, well past the first screen
+        page.keyboard.press("Shift+Tab")
+        page.wait_for_timeout(350)
+        focused = page.evaluate("() => document.activeElement.getAttribute('data-id')")
+        assert focused and focused not in seen
+        seen.add(focused)
+        box = page.locator(f'g.node[data-id="{focused}"]').bounding_box()
+        assert box, focused
+        cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        assert graph["x"] <= cx <= graph["x"] + graph["width"] and graph["y"] <= cy <= graph["y"] + graph["height"], focused
