@@ -12,6 +12,7 @@ For the lesson (traced by the real API) and for generated traces of 100, 500, 1,
   - longest main-thread stall from the API response until everything is drawn (the longest gap of a
     16 ms probe timer; small = page stays responsive). The time the page spends receiving the trace
     (JSON parsing) comes before the response mark and is not counted.
+  - longest task: the longest main-thread task meanwhile (Long Tasks API: script, style, layout, paint)
   - pan/zoom: frames per second while the mouse wheel zooms and drags the graph for ~1.5 s
 Uses Debian's Chromium at /usr/bin/chromium.
 """
@@ -109,6 +110,12 @@ def generated_trace(total_nodes: int, seed: int = 0) -> dict:
 
 
 PROBE = """() => {
+  if (!window.__longTasks) {
+    window.__longTasks = [];
+    new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__longTasks.push([e.startTime, e.duration]); })
+      .observe({type: 'longtask'});
+  }
+  window.__longTasks.length = 0;
   window.__probe = {gaps: [], last: performance.now()};
   clearInterval(window.__probeTimer);
   window.__probeTimer = setInterval(() => {
@@ -121,7 +128,9 @@ PROBE = """() => {
 # Gaps of the probe timer, counted from the API response mark to the moment everything was drawn.
 RESULT = """() => { const g = window.__grafo, from = g.marks.response, to = g.marks.complete;
   const gaps = window.__probe.gaps.map(([a, b]) => Math.min(b, to) - Math.max(a, from)).filter((d) => d > 0);
+  const tasks = window.__longTasks.filter(([s, d]) => s + d > from && s < to).map(([s, d]) => d);
   return { paint: g.marks.painted - from, all: to - from, layout: g.layoutMs, stall: Math.max(0, ...gaps),
+    task: Math.max(0, ...tasks),
     nodes: document.querySelectorAll('g.node').length }; }"""
 
 WAIT = "(n) => window.__grafo.painted > n[0] && (window.__grafo.complete ?? 0) > n[1]"
@@ -185,6 +194,7 @@ def main() -> int:
                 page.evaluate(PROBE)
                 page.click("#btn-trace")
                 page.wait_for_function(WAIT, arg=n, timeout=60_000)
+                page.wait_for_timeout(100)
                 samples.append(page.evaluate(RESULT))
             fps = measure_fps(page)
             rows.append(("lesson", samples, fps))
@@ -199,6 +209,7 @@ def main() -> int:
                     page.evaluate(PROBE)
                     page.evaluate("() => { setTimeout(() => window.__grafoLoadTrace(JSON.parse(window.__benchTrace)), 0); }")
                     page.wait_for_function(WAIT, arg=n, timeout=120_000)
+                    page.wait_for_timeout(100)  # long-task entries arrive asynchronously
                     samples.append(page.evaluate(RESULT))
                 fps = measure_fps(page)
                 rows.append((f"{len(trace['nodes'])} nodes", samples, fps))
@@ -210,13 +221,17 @@ def main() -> int:
     def median(samples, key):
         return sorted(s[key] for s in samples)[len(samples) // 2]
 
-    print(f"{'graph':>12} {'drawn':>6} {'layout ms':>10} {'paint ms':>9} {'all ms':>7} {'max stall ms':>13} {'pan/zoom fps':>13}")
+    print(f"{'graph':>12} {'drawn':>6} {'layout ms':>10} {'paint ms':>9} {'all ms':>7} {'max stall ms':>13} "
+          f"{'longest task':>13} {'pan/zoom fps':>13}")
     for name, samples, fps in rows:
         print(f"{name:>12} {samples[0]['nodes']:>6} {median(samples, 'layout'):>10.0f} {median(samples, 'paint'):>9.0f} "
-              f"{median(samples, 'all'):>7.0f} {max(s['stall'] for s in samples):>13.0f} {fps:>13.1f}")
+              f"{median(samples, 'all'):>7.0f} {max(s['stall'] for s in samples):>13.0f} "
+              f"{max(s['task'] for s in samples):>13.0f} {fps:>13.1f}")
     print("medians of runs; layout = dagre inside the worker; paint = API response -> first paint;")
     print("all = API response -> every node drawn and painted; max stall = longest gap of a 16 ms timer on")
-    print("the main thread from the API response until everything is drawn (the page's responsiveness).")
+    print("the main thread from the API response until everything is drawn (the page's responsiveness; it also")
+    print("grows when other processes starve the main thread of CPU); longest task = the longest main-thread task")
+    print("(Long Tasks API, over 50 ms, 0 if none) in that time.")
     return 0
 
 

@@ -10,8 +10,8 @@ const SVGNS = "http://www.w3.org/2000/svg";
 // Graphs up to this many nodes are drawn in one go; larger ones are built in slices across tasks,
 // the nodes and edges in the initial view first, so the page paints early and stays responsive.
 const SYNC_NODES = 300;
-const FIRST_SLICE_MS = 40;
-const SLICE_MS = 24;
+const FIRST_SLICE_MS = 16;
+const SLICE_MS = 16;
 
 function el(name, attrs = {}, parent = null) {
   const e = document.createElementNS(SVGNS, name);
