@@ -260,7 +260,6 @@ EXAMPLES: list[Example] = [
     ),
 ]
 
-EXAMPLES_BY_ID: dict[str, Example] = {example.id: example for example in EXAMPLES}
 
 # The examples' titles and descriptions in other languages, by example id and language (the browser
 # shows them when GET /api/examples sends them as `translations`; the English fields stay as above).
@@ -307,3 +306,6 @@ TRANSLATIONS: dict[str, dict[str, dict[str, str]]] = {
         "description": "exp() salva a sua saída para o backward; mudar essa saída in-place faz o "
         "backward() falhar com um erro."}},
 }
+
+EXAMPLES = [example.model_copy(update={"translations": TRANSLATIONS.get(example.id, {})}) for example in EXAMPLES]
+EXAMPLES_BY_ID: dict[str, Example] = {example.id: example for example in EXAMPLES}

@@ -161,9 +161,30 @@ def _validate_eps(eps: float) -> None:
         raise ProgramError("type", "eps must be a number with 0 < eps <= 1")
 
 
+WARM_UP_PROGRAM = """\
+import torch
+import torch.nn.functional as F
+w = torch.ones(2, 2, requires_grad=True)
+x = torch.arange(4.0).reshape(2, 2)
+J = F.mse_loss(torch.sigmoid(x @ w).sum(dim=0), torch.zeros(2))
+J.backward()
+"""
+_warmed_up = False
+
+
+def warm_up() -> None:
+    """Trace a small program once per process, so no program's time limit pays torch's one-time
+    set-up (about a second for the meta-device kernels, much more on a loaded machine)."""
+    global _warmed_up
+    if not _warmed_up:
+        _warmed_up = True
+        trace(WARM_UP_PROGRAM, limits=DEFAULT_LIMITS.with_changes(time_limit_s=600.0))
+
+
 def trace(source: str, root: str | None = None, gradcheck: bool = True, eps: float = 1e-3,
           limits: Limits | None = None) -> Trace:
     """Trace `source`. Raises ProgramError for anything the program did wrong."""
+    warm_up()
     started = time.perf_counter()
     limits = limits or DEFAULT_LIMITS
     _validate_eps(eps)

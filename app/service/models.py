@@ -74,3 +74,6 @@ class Example(BaseModel):
     title: str
     description: str
     source: str
+    translations: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="Title and description by language, e.g. translations['pt-BR']['title']."
+    )

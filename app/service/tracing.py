@@ -125,6 +125,7 @@ def _clean_error(error: dict | None) -> dict:
         "message": str(error.get("message") or UNEXPECTED),
         "line": _int_or_none(error.get("line")),
         "col": _int_or_none(error.get("col")),
+        "hint": error.get("hint") if isinstance(error.get("hint"), str) else None,
     }
 
 

@@ -31,9 +31,10 @@ RELAXED_LIMITS = Limits(
     max_matmul_flops=10**13,
 )
 
-# One matmul of two 5000x5000 matrices: 250 GFLOP, several seconds on one core, no Python in
-# between; what comes before it takes milliseconds, far below the tight client's 0.5 s.
-SLOW_SINGLE_OP = "import torch\na = torch.ones(5000, 5000)\nb = a @ a\n"
+# Two matmuls of 4000x4000 matrices: 256 GFLOP, seconds on one core, no Python in
+# between; what comes before it takes milliseconds, far below the tight client's 0.5 s even on a
+# loaded machine (5000x5000 spent long enough in `ones` that the cooperative deadline fired first).
+SLOW_SINGLE_OP = "import torch\na = torch.ones(4000, 4000)\nb = a @ a @ a\n"
 # 200 medium matmuls (86 GFLOP in all): the engine's cooperative deadline stops it between two.
 SLOW_MANY_OPS = "import torch\na = torch.ones(600, 600)\n" + "".join(f"b{i} = a @ a\n" for i in range(200))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 import json
 import logging
 
@@ -41,10 +42,16 @@ def _call(app, chunks, headers=(), method="POST"):
     async def send(message):
         sent.append(message)
 
-    asyncio.run(app(scope, receive, send))
+    _run_in_fresh_loop(app(scope, receive, send))
     status = sent[0]["status"]
     body = b"".join(message.get("body", b"") for message in sent[1:])
     return status, body, len(pulled)
+
+
+def _run_in_fresh_loop(coroutine) -> None:
+    """asyncio.run in a thread of its own: the browser tests' Playwright keeps a loop in the main thread."""
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        executor.submit(asyncio.run, coroutine).result()
 
 
 def test_body_under_limit_is_replayed_whole():

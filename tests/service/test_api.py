@@ -160,7 +160,8 @@ def test_examples_endpoint(client):
     assert examples[0]["source"] == LESSON
     assert len(examples) >= 10
     for example in examples:
-        assert set(example) == {"id", "title", "description", "source"}
+        assert set(example) == {"id", "title", "description", "source", "translations"}
+        assert set(example["translations"]["pt-BR"]) == {"title", "description"}
 
 
 def test_health_reports_pool_and_every_limit(client):
