@@ -93,7 +93,7 @@ class BudgetGuard(TorchDispatchMode):
 
     def _check_pointwise(self, func, args, kwargs) -> None:
         """Element-wise ops: the output is the broadcast of the inputs, no meta replay needed."""
-        shapes = [a.shape for a in tree_flatten((args, kwargs))[0] if isinstance(a, torch.Tensor)]
+        shapes = [value.shape for value in _tensors_in(args) if isinstance(value, torch.Tensor)]
         if shapes:
             shape = torch.broadcast_shapes(*shapes)
             self._check_shape(func, shape)
@@ -149,6 +149,17 @@ class BudgetGuard(TorchDispatchMode):
                 f"the program's matrix products need more than {self.limits.max_matmul_flops:,} "
                 f"floating-point operations (at {_op_name(func)})",
             )
+
+
+def _tensors_in(args) -> list:
+    """The tensors among an aten op's positional arguments (flat, or in one level of list)."""
+    found = []
+    for value in args:
+        if isinstance(value, torch.Tensor):
+            found.append(value)
+        elif isinstance(value, (list, tuple)):
+            found.extend(item for item in value if isinstance(item, torch.Tensor))
+    return found
 
 
 def _op_name(func) -> str:

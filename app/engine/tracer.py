@@ -17,7 +17,7 @@ import torch
 
 from app.engine import calls, lexical, syntax
 from app.engine.backward import BackwardRecorder
-from app.engine.bindings import Function
+from app.engine.bindings import Function, seed_cpu
 from app.engine.gradcheck import check_gradients
 from app.engine.graph import ExpressionContext, GraphBuilder
 from app.engine.guard import BudgetGuard, Deadline
@@ -54,7 +54,7 @@ class ProgramRun:
 
     # --- running -------------------------------------------------------------------------
     def execute(self) -> None:
-        torch.manual_seed(self.limits.seed)
+        seed_cpu(self.limits.seed)
         with warnings.catch_warnings(record=True) as caught, torch.set_grad_enabled(True):
             warnings.simplefilter("always")
             self._caught_warnings = caught

@@ -90,7 +90,7 @@ def summarize(tensor: torch.Tensor, preview_elements: int) -> TensorValue:
         nested = tensor.tolist()
         data = _json_data(nested)
         minimum, maximum, mean = _small_statistics(_flatten(nested), tensor.is_floating_point())
-    return TensorValue(
+    return TensorValue.model_construct(  # built from trusted values: skip validation, a hot path
         shape=list(tensor.shape),
         dtype=dtype_name(tensor.dtype),
         numel=numel,
