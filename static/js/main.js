@@ -1,6 +1,6 @@
 // Wires the page: state store, editor, API, layout worker, graph renderer, player, inspector, panels,
 // URL state and export. Each concern lives in its own module; this one only connects them.
-import { createStore, initialState, LESSON } from "./state.js";
+import { createStore, initialState } from "./state.js";
 import { t, message, translatePage, setLanguage, initialLanguage, rememberLanguage, exampleText } from "./i18n/index.js";
 import { traceProgram, fetchExamples } from "./api.js";
 import { indexTrace, visibleGraph, buildTimeline, frameAt, nodeLines, stepWords, displayName } from "./model.js";
@@ -18,8 +18,11 @@ import { decodeProgram, encodeProgram, shareUrl } from "./share.js";
 import { exportAs } from "./export.js";
 import { escapeHtml as h } from "./format.js";
 
+// The lesson's program, from the server's first example (one copy of it, in app/examples.py).
+const LESSON = JSON.parse(document.getElementById("lesson-source").textContent);
+
 const $ = (id) => document.getElementById(id);
-const store = createStore({ ...initialState, lang: setLanguage(initialLanguage()) });
+const store = createStore({ ...initialState, source: LESSON, lang: setLanguage(initialLanguage()) });
 translatePage();
 const S = () => store.get();
 // Timing marks for tests and bench/browser_render.py.

@@ -1,19 +1,5 @@
 // The page state: one plain object, changed only through `update`, which tells subscribers which
 // keys changed. Nothing reads state back out of the DOM.
-export const LESSON = `import torch
-from torch.autograd import Variable
-y_t = 2 * torch.arange(0,4)
-y = Variable(y_t)
-x = Variable(torch.arange(0,4))
-w = Variable(torch.ones(1), requires_grad=True)
-y_pred = x * w
-e = y_pred - y
-e2 = e.pow(2)
-J = e2.sum()
-J.backward()
-print(w.grad)
-`;
-
 export function createStore(initial) {
   const state = { ...initial };
   const listeners = [];
@@ -31,7 +17,7 @@ export function createStore(initial) {
 }
 
 export const initialState = {
-  source: LESSON,          // the program text as last traced or loaded
+  source: "",              // the program text as last traced or loaded (main.js starts it with the lesson)
   examples: [],            // from GET /api/examples
   index: null,             // the indexed trace (model.indexTrace) of the last successful run
   timeline: [],            // player positions (model.buildTimeline)

@@ -5,48 +5,12 @@ from __future__ import annotations
 import torch
 
 from app.engine import trace
+from app.examples import LESSON, LESSON_NOTEBOOK
 from tests.engine.helpers import assert_close, node_named
 
-LESSON = """\
-import torch
-from torch.autograd import Variable
-y_t = 2 * torch.arange(0,4)
-y = Variable(y_t)
-x = Variable(torch.arange(0,4))
-w = Variable(torch.ones(1), requires_grad=True)
-y_pred = x * w
-e = y_pred - y
-e2 = e.pow(2)
-J = e2.sum()
-J.backward()
-print(w.grad)
-"""
-
-# Cells In [6] to In [17] of the notebook, pasted one after another as they are.
-LESSON_CELLS = """\
-import torch
-from torch.autograd import Variable
-y_t = 2 * torch.arange(0,4)
-y = Variable(y_t); y
-x = Variable(torch.arange(0,4)); x
-w = Variable(torch.ones(1),requires_grad=True); w
-# predict (forward)
-y_pred = x * w
-
-# cálculo da perda J: loss
-e = y_pred - y
-e2 = e.pow(2)
-J = e2.sum()
-J
-J.backward()
-print(w.grad)
-w.grad.data.zero_();
-eps = 0.001
-y_pred = x * (w+eps)
-J_new = (y_pred - y).pow(2).sum()
-J_new
-print((J_new - J).data.numpy())
-"""
+# The lesson program and the notebook's cells In [6] to In [17], pasted one after another as they
+# are, are the first two built-in examples.
+LESSON_CELLS = LESSON_NOTEBOOK
 
 
 def reference():
