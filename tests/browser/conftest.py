@@ -106,9 +106,9 @@ def watch():
     return PageWatch()
 
 
-@pytest.fixture
-def page(browser, server_url, watch):
-    context = browser.new_context(viewport={"width": 1280, "height": 720}, accept_downloads=True, base_url=server_url)
+def localhost_only_context(browser, server_url, watch, **options):
+    """A 1280×720 browser context whose requests to any host but localhost fail (and are noted)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720}, base_url=server_url, **options)
 
     def guard(route):
         host = urlparse(route.request.url).hostname or ""
@@ -119,6 +119,12 @@ def page(browser, server_url, watch):
             route.abort()
 
     context.route("**/*", guard)
+    return context
+
+
+@pytest.fixture
+def page(browser, server_url, watch):
+    context = localhost_only_context(browser, server_url, watch, accept_downloads=True)
     pg = context.new_page()
     pg.on("console", lambda m: watch.console_errors.append(m.text) if m.type == "error" else None)
     pg.on("pageerror", lambda e: watch.console_errors.append(f"pageerror: {e}"))

@@ -7,11 +7,10 @@ Screenshots of the explanation and the table in both languages go to test-output
 from __future__ import annotations
 
 import re
-from urllib.parse import urlparse
 
 import pytest
 
-from tests.browser.conftest import LOCAL_HOSTS, SCREENSHOTS, screenshot, wait_for_graph
+from tests.browser.conftest import SCREENSHOTS, localhost_only_context, screenshot, wait_for_graph
 from tests.browser.test_page import set_program, step_to
 
 DOUBLE_BACKWARD = """\
@@ -42,17 +41,7 @@ def lesson(page):
 
 def guarded_page(browser, server_url, watch, locale):
     """A page like conftest's `page` (1280×720, localhost only) with the browser's language set."""
-    context = browser.new_context(viewport={"width": 1280, "height": 720}, base_url=server_url, locale=locale)
-
-    def guard(route):
-        host = urlparse(route.request.url).hostname or ""
-        if route.request.url.startswith(("data:", "blob:")) or host in LOCAL_HOSTS:
-            route.continue_()
-        else:
-            watch.foreign_requests.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", guard)
+    context = localhost_only_context(browser, server_url, watch, locale=locale)
     return context, context.new_page()
 
 
