@@ -17,7 +17,8 @@ class SourceMap:
         self._lines = source.splitlines()
         self._encoded = [line.encode("utf-8") for line in self._lines]
 
-    def _char_col(self, line: int, byte_col: int) -> int:
+    def char_col(self, line: int, byte_col: int) -> int:
+        """The 1-based character column of a 0-based UTF-8 byte offset on `line`."""
         if 1 <= line <= len(self._encoded):
             return len(self._encoded[line - 1][:byte_col].decode("utf-8", errors="replace")) + 1
         return byte_col + 1
@@ -27,7 +28,7 @@ class SourceMap:
         line = getattr(node, "lineno", None)
         if line is None:
             return None, None
-        return line, self._char_col(line, node.col_offset)
+        return line, self.char_col(line, node.col_offset)
 
     def span(self, node: ast.AST | None) -> Span | None:
         if node is None or getattr(node, "lineno", None) is None:
@@ -36,9 +37,9 @@ class SourceMap:
         end_col = node.end_col_offset if node.end_col_offset is not None else node.col_offset
         return Span(
             line=node.lineno,
-            col=self._char_col(node.lineno, node.col_offset),
+            col=self.char_col(node.lineno, node.col_offset),
             end_line=end_line,
-            end_col=self._char_col(end_line, end_col),
+            end_col=self.char_col(end_line, end_col),
         )
 
     def text(self, node: ast.AST | None, limit: int = 40) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 
+from app.engine.source_map import SourceMap
 from app.errors import ProgramError
 from app.settings import Limits
 
@@ -96,8 +97,17 @@ def _check_node(node: ast.AST, place: ast.AST) -> None:
         raise ProgramError("forbidden", "this f-string conversion is not supported", line, col)
 
 
-def check(tree: ast.Module, limits: Limits) -> int:
+def check(tree: ast.Module, limits: Limits, source_map: SourceMap) -> int:
     """Walk the tree once, iteratively, checking every node. Returns the number of statements."""
+    try:
+        return _walk(tree, limits)
+    except ProgramError as error:  # the AST counts columns in UTF-8 bytes; people count characters
+        if error.line is not None and error.col is not None:
+            error.col = source_map.char_col(error.line, error.col - 1)
+        raise
+
+
+def _walk(tree: ast.Module, limits: Limits) -> int:
     statements = 0
     nodes = 0
     stack: list[tuple[ast.AST, int, ast.AST]] = [(tree, 0, tree)]

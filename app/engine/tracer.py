@@ -190,8 +190,8 @@ def trace(source: str, root: str | None = None, gradcheck: bool = True, eps: flo
     _validate_eps(eps)
     lexical.check_source(source, limits)
     tree = syntax.parse(source)
-    statements = syntax.check(tree, limits)
     run = ProgramRun(source, tree, limits)
+    statements = syntax.check(tree, limits, run.source_map)
     run.execute()
     if not run.backward_recorder.passes:
         _guarded(run, lambda: _run_implicit_backward(run, root, run.names))

@@ -148,6 +148,15 @@ def test_root_that_is_not_a_tensor():
     assert caught.value.kind == "name"
 
 
+def test_columns_count_characters_not_bytes():
+    with pytest.raises(ProgramError) as caught:
+        trace("x = 'ação'; y = lambda: 1")
+    assert (caught.value.line, caught.value.col) == (1, 17)
+    with pytest.raises(ProgramError) as caught:
+        trace("x = 'ação'; y = z")
+    assert (caught.value.line, caught.value.col) == (1, 17)
+
+
 def test_comments_and_strings_may_hold_any_unicode():
     result = trace("# cálculo da perda\nprint('perda: ação ✓')\n")
     assert result.output == ["perda: ação ✓"]
