@@ -10,15 +10,8 @@ from __future__ import annotations
 
 import torch
 
-from app.engine.bindings import Function, PrintOnly
+from app.engine.bindings import PrintOnly
 from app.errors import ProgramError
-
-
-def call_function(run, function: Function, args: list, kwargs: dict):
-    result = function.call(*args, **kwargs)
-    if function.name == "torch.autograd.Variable" and isinstance(result, torch.Tensor):
-        run.graph.refresh_flags(result)
-    return result
 
 
 def call_method(run, tensor: torch.Tensor, name: str, args: list, kwargs: dict):

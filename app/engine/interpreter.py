@@ -57,7 +57,6 @@ class Interpreter:
     # --- statements ----------------------------------------------------------------------
     def execute(self, statements: list[ast.stmt]) -> None:
         for statement in statements:
-            self.run.current_statement = statement
             try:
                 self.run.deadline.check()
                 getattr(self, "_stmt_" + type(statement).__name__)(statement)
@@ -414,12 +413,7 @@ def _leaf_weight(item) -> int:
 
 
 def _as_load(target: ast.expr) -> ast.expr:
-    """The same target, read instead of written (for `x += 1`)."""
-    node = ast.fix_missing_locations(ast.copy_location(_copy_with_load(target), target))
-    return node
-
-
-def _copy_with_load(target: ast.expr) -> ast.expr:
+    """The same target, read instead of written (for `x += 1`), at the same place in the source."""
     if isinstance(target, ast.Name):
         node = ast.Name(id=target.id, ctx=ast.Load())
     elif isinstance(target, ast.Attribute):

@@ -48,7 +48,6 @@ class ProgramRun:
         self.output = Output(limits)
         self.builtins = make_builtins(limits, self.to_text, self.output)
         self.warnings: list[TraceWarning] = []
-        self.current_statement: ast.stmt | None = None
         self._caught_warnings: list = []
         self.names: dict = {}  # the program's variables once it has run
 
@@ -93,7 +92,7 @@ class ProgramRun:
 
     # --- what the interpreter calls --------------------------------------------------------
     def call_function(self, function: Function, args: list, kwargs: dict):
-        return calls.call_function(self, function, args, kwargs)
+        return function.call(*args, **kwargs)
 
     def call_method(self, tensor: torch.Tensor, name: str, args: list, kwargs: dict):
         return calls.call_method(self, tensor, name, args, kwargs)
