@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-ErrorKind = Literal["syntax", "forbidden", "name", "type", "runtime", "limit", "timeout"]
+ErrorKind = Literal["syntax", "name", "type", "runtime", "limit", "timeout", "sandbox"]
 
 
 class ProgramError(Exception):

@@ -89,6 +89,11 @@ class ServiceSettings:
     worker_start_timeout_s: float = 60.0
     log_source: bool = False
     log_level: str = "info"
+    max_trace_bytes: int = 8 * 1024 * 1024  # a trace (a response body) never grows past this
+    allow_unsandboxed: bool = False  # trusted local use only: run programs even without the sandbox
+    run_dir: str = ""  # where each run's private directory is made ("" = the system's temp dir)
+    run_file_bytes: int = 16 * 1024 * 1024  # RLIMIT_FSIZE: the largest file a program may write
+    run_open_files: int = 64  # RLIMIT_NOFILE inside a worker
 
     @classmethod
     def from_env(cls) -> "ServiceSettings":

@@ -100,6 +100,10 @@ class OpNode(Model):
     outputs: list[str] = Field(default_factory=list, description="Output tensor ids, by output index.")
     span: Span | None = None
     source: str | None = Field(default=None, description="The source text of the expression.")
+    stack: list[str] = Field(default_factory=list, description="The program's functions that led here, "
+                             "outermost first (`train`, `Net.forward`); empty at module level.")
+    module: str | None = Field(default=None, description="Path of the nn.Module call it ran in, e.g. `net.fc1`.")
+    module_class: str | None = Field(default=None, description="That module's class, e.g. `Linear`.")
 
 
 Node = TensorNode | OpNode
@@ -193,6 +197,8 @@ class BackwardStep(Model):
     accumulated: TensorValue | None = Field(
         default=None, description="AccumulateGrad only: the leaf's `.grad` right after this step."
     )
+    span: Span | None = Field(default=None, description="A custom autograd.Function's step: where its "
+                              "`backward` is written in the program.")
     explanation: StepExplanation | None = Field(default=None, description="The chain rule at this step.")
 
 
@@ -263,7 +269,8 @@ class Trace(Model):
 
 
 class ErrorBody(Model):
-    kind: Literal["syntax", "forbidden", "name", "type", "runtime", "limit", "timeout"]
+    kind: Literal["syntax", "name", "type", "runtime", "limit", "timeout", "sandbox"] = Field(
+        description="sandbox: this server could not confine programs and runs none (status 503).")
     message: str
     line: int | None = None
     col: int | None = None

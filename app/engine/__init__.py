@@ -1,7 +1,9 @@
-"""The trace engine: run a small PyTorch program safely and record what autograd does.
+"""The trace engine: run a PyTorch program as real Python and record what autograd does.
 
 `trace()` is the whole public surface. It raises `app.errors.ProgramError` for anything the
-program did wrong, and returns an `app.trace_model.Trace` otherwise.
+program did wrong, and returns an `app.trace_model.Trace` otherwise. It does not confine the
+program: the service runs it inside the kernel sandbox (`app.sandbox`); locally, it is the
+person's own code.
 """
 
 from app.engine.tracer import trace, warm_up

@@ -40,8 +40,8 @@ class PassRecord:
     leaf_grads: dict[str, torch.Tensor] = field(default_factory=dict)  # dJ/d(leaf) in this pass
 
 
-def _reachable_autograd_nodes(root_fn) -> list:
-    found, seen, stack = [], set(), [root_fn]
+def _reachable_autograd_nodes(root_fns: list) -> list:
+    found, seen, stack = [], set(), list(root_fns)
     while stack:
         node = stack.pop()
         if node is None or id(node) in seen:
@@ -63,27 +63,32 @@ class BackwardRecorder:
         self.raw: dict[int, RawStep] = {}  # step index -> its gradient tensors
         self._kept_elements = 0
 
-    def run(self, root: torch.Tensor, gradient: torch.Tensor | None, retain_graph: bool | None,
-            span: Span | None, implicit: bool) -> None:
-        """Run `root.backward(...)` with every step recorded. torch's errors propagate unchanged."""
+    def run(self, roots: list[torch.Tensor], seeds: list[torch.Tensor | None], call: Callable[[], object],
+            span: Span | None, implicit: bool, retain_graph: bool | None = None):
+        """Run `call()` (a `backward()` or `autograd.grad`) from `roots` with every step recorded.
+
+        torch's errors propagate unchanged; the pass is kept only when the call returned.
+        """
+        root = roots[0]
         root_id = self.graph.source_node(root)
         self.graph.tensors[root_id].is_root = True
         with self.paused():
-            seed = gradient if gradient is not None else torch.ones_like(root)
+            seed = seeds[0] if seeds and seeds[0] is not None else torch.ones_like(root)
             model = BackwardPass(index=len(self.passes), root=root_id, seed=summarize(seed, self._preview),
                                  implicit=implicit, retain_graph=bool(retain_graph), span=span)
             record = PassRecord(model=model, root_tensor=root, seed=seed.detach())
         targets = self._autograd_targets()
         handles = []
-        for node in _reachable_autograd_nodes(root.grad_fn):
+        for node in _reachable_autograd_nodes([r.grad_fn for r in roots]):
             handles.append(node.register_prehook(self._prehook(node, record, targets)))
             handles.append(node.register_hook(self._hook(node, targets)))
         try:
-            root.backward(gradient=gradient, retain_graph=retain_graph)
+            result = call()
         finally:
             for handle in handles:
                 handle.remove()
         self.passes.append(record)
+        return result
 
     def _autograd_targets(self) -> dict[tuple[int, int], str]:
         return {r.autograd_key: r.id for r in self.graph.tensors.values() if r.autograd_key is not None}

@@ -10,7 +10,6 @@ gradient check recomputes J with a nudged leaf without re-running the program's 
 
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass, field
 
 import torch
@@ -18,7 +17,7 @@ from torch.utils._python_dispatch import _disable_current_modes
 from torch.utils._pytree import tree_flatten, tree_map
 
 from app.engine import labels
-from app.engine.source_map import SourceMap
+from app.engine.sites import Site
 from app.engine.values import summarize
 from app.errors import ProgramError
 from app.settings import Limits
@@ -66,45 +65,28 @@ class OpRecord:
     inplace: bool
     span: Span | None
     source: str | None
+    stack: tuple[str, ...] = ()
+    module: str | None = None
+    module_class: str | None = None
     grad_fn: object | None = None
     grad_fn_name: str | None = None
     internal_grad_fns: list[object] = field(default_factory=list)
     saved: list[SavedValue] = field(default_factory=list)
 
 
-class ExpressionContext:
-    """What the interpreter is evaluating right now, so an op knows its source line and text."""
-
-    def __init__(self, source_map: SourceMap):
-        self.source_map = source_map
-        self.stack: list[ast.AST] = []
-
-    @property
-    def current(self) -> ast.AST | None:
-        return self.stack[-1] if self.stack else None
-
-
 class GraphBuilder:
-    def __init__(self, limits: Limits, context: ExpressionContext):
+    def __init__(self, limits: Limits):
         self.limits = limits
-        self.context = context
         self.tensors: dict[str, TensorRecord] = {}
         self.ops: dict[str, OpRecord] = {}
         self.forward: list[str] = []
         self._current: dict[int, str] = {}  # id(tensor object) -> its latest node
-        self._pending_labels: dict[int, tuple[str, Span | None]] = {}
         self._keep_alive: list[object] = []
         self.grad_fn_owner: dict[int, str] = {}  # id(autograd node) -> op id
 
     # --- tensors -------------------------------------------------------------------------
     def node_of(self, tensor: torch.Tensor) -> str | None:
         return self._current.get(id(tensor))
-
-    def note_expression(self, tensor: torch.Tensor, text: str | None, span: Span | None) -> None:
-        """Remember how a tensor the graph has not seen was written, in case an op uses it later."""
-        if id(tensor) not in self._current and text:
-            self._pending_labels[id(tensor)] = (text, span)
-            self._keep_alive.append(tensor)
 
     def _new_tensor(self, tensor: torch.Tensor, label: str, span: Span | None, producer: str | None) -> str:
         node_id = f"t{len(self.tensors)}"
@@ -128,18 +110,24 @@ class GraphBuilder:
         self._keep_alive.append(tensor)
         return node_id
 
-    def source_node(self, tensor: torch.Tensor) -> str:
-        """The node for a tensor used as an input: known, or a new source node."""
+    def source_node(self, tensor: torch.Tensor, name: str | None = None, site: Site | None = None) -> str:
+        """The node for a tensor used as an input: known, or a new source node (named if we can)."""
         node_id = self.node_of(tensor)
         if node_id is not None:
             return node_id
-        label, span = self._pending_labels.pop(id(tensor), ("tensor", None))
-        return self._new_tensor(tensor, label, span, producer=None)
+        node_id = self._new_tensor(tensor, name or "tensor", site.span if site else None, producer=None)
+        if name:
+            self.tensors[node_id].names.append(name)
+        return node_id
 
-    def bind_name(self, tensor: torch.Tensor, name: str, span: Span | None) -> None:
+    def bind_name(self, tensor: torch.Tensor, name: str) -> None:
+        """`name` now refers to this tensor (its latest node); a tensor the graph never used is skipped."""
         node_id = self.node_of(tensor)
         if node_id is None:
-            node_id = self._new_tensor(tensor, name, span, producer=None)
+            return
+        self.name_node(node_id, name)
+
+    def name_node(self, node_id: str, name: str) -> None:
         record = self.tensors[node_id]
         if name not in record.names:
             record.names.append(name)
@@ -159,36 +147,44 @@ class GraphBuilder:
             record.snapshot = tensor.detach().clone()
 
     # --- ops -----------------------------------------------------------------------------
-    def record_op(self, func, args, kwargs, result) -> None:
+    def unname_node(self, node_id: str, name: str) -> None:
+        names = self.tensors[node_id].names
+        if name in names:
+            names.remove(name)
+
+    def record_op(self, func, args, kwargs, result, site: Site | None, name_of=None,
+                  module: tuple[str, str] | None = None, op_name: str | None = None) -> OpRecord:
+        """Record one call. `name_of(tensor)` names a source tensor the graph has not seen yet."""
         if len(self.ops) >= self.limits.max_ops:
             raise ProgramError("limit", f"the program ran more than {self.limits.max_ops:,} tensor operations")
         flat_in, _ = tree_flatten((args, kwargs))
         input_tensors = [value for value in flat_in if isinstance(value, torch.Tensor)]
-        inputs = [self.source_node(tensor) for tensor in input_tensors]
+        inputs = [self.source_node(tensor, name_of(tensor) if name_of and self.node_of(tensor) is None else None, site)
+                  for tensor in input_tensors]
         flat_out, _ = tree_flatten(result)
         outputs = [(position, value) for position, value in enumerate(flat_out) if isinstance(value, torch.Tensor)]
         inplace = any(out is tensor for _, out in outputs for tensor in input_tensors)
 
         op_id = f"o{len(self.ops)}"
-        node = self.context.current
-        source_map = self.context.source_map
-        func_name = getattr(func, "__name__", str(func))
-        op = labels.canonical_name(func)
+        func_name = op_name or getattr(func, "__name__", str(func))
+        op = op_name or labels.canonical_name(func)
         if func_name == "__setitem__":
             inplace = True
             outputs = [(0, args[0])]
         params = labels.params_of(args, kwargs)
-        index_text = source_map.text(node.slice) if isinstance(node, ast.Subscript) else None
+        index_text = labels.index_text(site.text) if op == "index" and site else None
         record = OpRecord(
             id=op_id, func=func, func_name=func_name, op=op,
             label=labels.display_label(func_name, op, params, index_text), params=params,
             inputs=inputs, outputs=[], output_positions=[position for position, _ in outputs],
             replay_args=self._replay_template(args), replay_kwargs=self._replay_template(kwargs or {}),
-            inplace=inplace, span=source_map.span(node), source=source_map.text(node, 80),
+            inplace=inplace, span=site.span if site else None, source=site.text if site else None,
+            stack=site.stack if site else (), module=module[0] if module else None,
+            module_class=module[1] if module else None,
         )
         self.ops[op_id] = record
         self.forward.append(op_id)
-        label = source_map.text(node) or op
+        label = labels.shorten((site.text if site else None) or op)
         previous = {id(t): self._current.get(id(t)) for _, t in outputs} if inplace else {}
         for _, tensor in outputs:
             node_id = self._new_tensor(tensor, label, record.span, producer=op_id)
@@ -196,6 +192,7 @@ class GraphBuilder:
             if previous.get(id(tensor)):  # an in-place change: the new version keeps the names
                 self.tensors[node_id].names = list(self.tensors[previous[id(tensor)]].names)
         self._attach_autograd(record, [tensor for _, tensor in outputs], input_tensors)
+        return record
 
     def _replay_template(self, value):
         return tree_map(lambda v: TensorRef(self._current[id(v)]) if isinstance(v, torch.Tensor) else v, value)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+from functools import lru_cache
+
 import torch
 
 # How torch names the function it was handed -> the op name Grafo shows (`__rsub__` is `1 - x`).
@@ -91,3 +94,21 @@ def display_label(func_name: str, op: str, params: dict[str, str], index_text: s
     extra = " ".join(scalars[:2] + [f"{k}={v}" for k, v in params.items() if not k.startswith("arg")][:2])
     label = f"{op} {extra}".strip()
     return label if len(label) <= 28 else label[:27] + "…"
+
+
+@lru_cache(maxsize=4096)
+def index_text(expression: str | None) -> str | None:
+    """`:, 1` for the expression `x[:, 1]`: what goes between the brackets of an indexing op."""
+    if not expression:
+        return None
+    try:
+        node = ast.parse(expression, mode="eval").body
+    except SyntaxError:
+        return None
+    if isinstance(node, ast.Subscript):
+        return ast.get_source_segment(expression, node.slice)
+    return None
+
+
+def shorten(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

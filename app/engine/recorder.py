@@ -1,8 +1,10 @@
 """Forward recording: every torch call the program makes passes through `ForwardRecorder`.
 
-`TorchFunctionMode` sees calls at the level the program wrote them (`F.cross_entropy`, `x * w`,
+`TorchFunctionMode` sees calls at the level they were written (`F.cross_entropy`, `x * w`,
 `e.pow(2)`), not the aten kernels underneath, which is the level a person reasons at. Inside the
 handler torch disables the mode, so a library function's internal calls are not recorded twice.
+Calls into autograd (`backward()`, `torch.autograd.grad`) are handed to the backward recorder, and
+custom `autograd.Function`s are recorded as one op by wrapping `Function.apply` while a run lasts.
 """
 
 from __future__ import annotations
@@ -15,12 +17,17 @@ from torch.overrides import TorchFunctionMode
 from torch.utils._pytree import tree_flatten
 
 from app.engine.graph import GraphBuilder
+from app.engine.modules import ModuleTracker
+from app.engine.naming import name_in_frame
+from app.engine.sites import Site, SiteFinder
 
 # Property reads that make a new tensor worth drawing (a transpose is a real view op).
 _RECORDED_PROPERTIES = {"T", "mT", "H", "mH"}
 # Calls that change a tensor's flags but not its value: same node, new flags.
 _FLAG_CALLS = {"requires_grad_", "retain_grad"}
-_NEVER_RECORDED = {"backward", "__repr__", "__format__", "__str__", "numpy", "tolist", "item", "__bool__", "__len__"}
+_NEVER_RECORDED = {"__repr__", "__format__", "__str__", "numpy", "tolist", "item", "__bool__", "__len__",
+                   "__reduce_ex__", "__deepcopy__", "__hash__", "__index__", "__int__", "__float__"}
+AUTOGRAD_CALLS = (torch.Tensor.backward, torch.autograd.backward, torch.autograd.grad)
 
 
 def _is_property_read(func) -> bool:
@@ -32,20 +39,31 @@ def _property_name(func) -> str | None:
 
 
 class ForwardRecorder(TorchFunctionMode):
-    def __init__(self, graph: GraphBuilder, paused: Callable[[], AbstractContextManager]):
+    def __init__(self, graph: GraphBuilder, sites: SiteFinder, modules: ModuleTracker,
+                 assignments: dict[tuple, str], paused: Callable[[], AbstractContextManager],
+                 on_autograd: Callable):
         super().__init__()
         self.graph = graph
+        self.sites = sites
+        self.modules = modules
+        self.assignments = assignments  # span of a right-hand side -> the name it is assigned to
         self.paused = paused
+        self.on_autograd = on_autograd
         self.enabled = True
+        self._original_apply = None
+        modules.on_result = self._module_result
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
+        if self.enabled and func in AUTOGRAD_CALLS:
+            return self.on_autograd(func, args, kwargs)
         result = func(*args, **kwargs)
         if self.enabled:
             with self.paused():  # summarising values is Grafo's work, not the program's
                 self._observe(func, args, kwargs, result)
         return result
 
+    # --- what is recorded ----------------------------------------------------------------
     def _observe(self, func, args, kwargs, result) -> None:
         name = getattr(func, "__name__", "")
         if name in _NEVER_RECORDED:
@@ -56,4 +74,68 @@ class ForwardRecorder(TorchFunctionMode):
         if _is_property_read(func) and _property_name(func) not in _RECORDED_PROPERTIES:
             return
         if name == "__setitem__" or any(isinstance(v, torch.Tensor) for v in tree_flatten(result)[0]):
-            self.graph.record_op(func, args, kwargs, result)
+            if not self.sites.in_module_set_up():
+                self.record(func, args, kwargs, result)
+
+    def record(self, func, args, kwargs, result, op_name: str | None = None) -> None:
+        site = self.sites.current()
+        record = self.graph.record_op(func, args, kwargs, result, site, self.name_of, self.modules.current,
+                                      op_name=op_name)
+        if site is not None and record.outputs and not self.modules.called_from(self.sites.program_frame()):
+            self._name_result(site, record.outputs[-1])
+
+    def name_of(self, tensor: torch.Tensor) -> str | None:
+        """A name for a tensor the graph meets for the first time: a parameter's path, a variable."""
+        path = self.modules.tensor_paths.get(id(tensor))
+        if path is None and isinstance(tensor, torch.nn.Parameter):
+            return None  # a parameter of a module not called yet: named at the end
+        return path or name_in_frame(self.sites.program_frame(), tensor)
+
+    def _name_result(self, site: Site, node_id: str) -> None:
+        """`y = <this op>`: the op's span is the right-hand side of an assignment, so its result is `y`."""
+        span = site.span
+        name = self.assignments.get((span.line, span.col, span.end_line, span.end_col)) if span else None
+        if name:
+            self.graph.name_node(node_id, name)
+
+    def _module_result(self, output) -> None:
+        """A module call returned to the program (`h = self.fc1(x)`): its output takes the name."""
+        if self.enabled and isinstance(output, torch.Tensor):
+            node_id = self.graph.node_of(output)
+            site = self.sites.current()
+            if node_id is not None and site is not None:
+                with self.paused():
+                    self._name_result(site, node_id)
+
+    # --- custom autograd.Function --------------------------------------------------------
+    def __enter__(self):
+        self._wrap_function_apply()
+        return super().__enter__()
+
+    def __exit__(self, *exc):
+        try:
+            return super().__exit__(*exc)
+        finally:
+            if self._original_apply is not None:
+                torch.autograd.Function.apply = self._original_apply
+                self._original_apply = None
+
+    def _wrap_function_apply(self) -> None:
+        original = torch.autograd.Function.__dict__["apply"]
+        recorder = self
+
+        def apply(cls, *args, **kwargs):
+            result = original.__func__(cls, *args, **kwargs)
+            if recorder.enabled:
+                with recorder.paused():
+                    recorder.record(apply_of(cls), args, kwargs, result, op_name=cls.__name__)
+            return result
+
+        def apply_of(cls):
+            def call(*args, **kwargs):
+                return original.__func__(cls, *args, **kwargs)
+            call.__name__ = cls.__name__
+            return call
+
+        self._original_apply = original
+        torch.autograd.Function.apply = classmethod(apply)

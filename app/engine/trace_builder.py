@@ -39,7 +39,7 @@ def _op_node(record: OpRecord) -> OpNode:
         id=record.id, op=record.op, label=record.label, params=record.params, grad_fn=record.grad_fn_name,
         internal_grad_fns=[type(node).__name__ for node in record.internal_grad_fns], saved=record.saved,
         inplace=record.inplace, inputs=list(record.inputs), outputs=list(record.outputs), span=record.span,
-        source=record.source,
+        source=record.source, stack=list(record.stack), module=record.module, module_class=record.module_class,
     )
 
 

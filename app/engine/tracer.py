@@ -1,136 +1,162 @@
-"""`trace()`: check a program, run it with recording on, run backward, check gradients, build the Trace.
+"""`trace()`: run a program as real Python with recording on, run backward, check gradients, build the Trace.
 
-`ProgramRun` is the state of one run: the graph being built, the recorder and budget guard (the two
-torch modes), the backward recorder, what was printed, and the warnings. The interpreter talks to
-it for everything that touches torch, so the interpreter itself stays a plain AST walker.
+`ProgramRun` is the state of one run: the graph being built, the forward recorder (a torch function
+mode), the module tracker, the backward recorder, what was printed, and the warnings. Nothing here
+confines the program: that is the sandbox's job, in the process this runs in (or the person's own
+trust, when they trace their own code locally).
 """
 
 from __future__ import annotations
 
-import ast
+import inspect
 import math
 import time
 import warnings
 from contextlib import contextmanager
+from typing import Callable
 
 import torch
 
-from app.engine import calls, lexical, syntax
 from app.engine.backward import BackwardRecorder
-from app.engine.bindings import Function, seed_cpu
+from app.engine.deadline import Deadline, alarm
 from app.engine.gradcheck import check_gradients
-from app.engine.graph import ExpressionContext, GraphBuilder
-from app.engine.guard import BudgetGuard, Deadline
-from app.engine.interpreter import Interpreter
-from app.engine.program_builtins import Output, make_builtins
+from app.engine.graph import GraphBuilder
+from app.engine.modules import ModuleTracker
+from app.engine.naming import assignment_targets, program_globals
+from app.engine.program import Program, ProgramOutput, clean_text, program_error
 from app.engine.recorder import ForwardRecorder
-from app.engine.source_map import SourceMap
+from app.engine.sites import PROGRAM_FILENAME, SiteFinder
 from app.engine.trace_builder import build_trace
 from app.errors import ProgramError
 from app.settings import DEFAULT_LIMITS, Limits
-from app.teaching import hints
-from app.trace_model import Trace, TraceWarning
+from app.trace_model import GradCheck, Trace, TraceWarning
 
-_MAX_MESSAGE = 600
+Annotator = Callable[["ProgramRun", GradCheck | None], None]
+_MAX_WARNINGS = 50
+
+
+def seed_cpu(seed: int) -> None:
+    """Seed torch's CPU generator. `torch.manual_seed` would also queue seeds for CUDA, XPU and
+    MTIA, formatting a stack trace each time (a millisecond per trace, for devices Grafo never uses)."""
+    torch.default_generator.manual_seed(seed)
 
 
 class ProgramRun:
-    def __init__(self, source: str, tree: ast.Module, limits: Limits):
+    def __init__(self, program: Program, limits: Limits):
+        self.program = program
         self.limits = limits
-        self.tree = tree
-        self.source_map = SourceMap(source)
-        self.context = ExpressionContext(self.source_map)
+        self.source_map = program.source_map
+        self.sites = SiteFinder(program.source_map, program.filename)
         self.deadline = Deadline(limits.time_limit_s)
-        self.graph = GraphBuilder(limits, self.context)
-        self.recorder = ForwardRecorder(self.graph, self.paused)
-        self.guard = BudgetGuard(limits, self.deadline)
+        self.graph = GraphBuilder(limits)
+        self.modules = ModuleTracker(self.sites)
+        self.recorder = ForwardRecorder(self.graph, self.sites, self.modules, self._assignments(),
+                                        self.paused, self.autograd_call)
         self.backward_recorder = BackwardRecorder(self.graph, self.paused)
-        self.output = Output(limits)
-        self.builtins = make_builtins(limits, self.to_text, self.output)
+        self.output = ProgramOutput(limits)
         self.warnings: list[TraceWarning] = []
-        self._caught_warnings: list = []
-        self.names: dict = {}  # the program's variables once it has run
+        self.namespace: dict = {}
+
+    def _assignments(self) -> dict[tuple, str]:
+        spans = {}
+        for (line, col, end_line, end_col), name in assignment_targets(self.program.tree, self.source_map).items():
+            span = self.source_map.span_of(line, col, end_line, end_col)
+            spans[(span.line, span.col, span.end_line, span.end_col)] = name
+        return spans
 
     # --- running -------------------------------------------------------------------------
     def execute(self) -> None:
+        """Run the program; its own exceptions become a ProgramError placed in its code."""
         seed_cpu(self.limits.seed)
-        with warnings.catch_warnings(record=True) as caught, torch.set_grad_enabled(True):
+        with warnings.catch_warnings(), torch.set_grad_enabled(True):
             warnings.simplefilter("always")
-            self._caught_warnings = caught
-            interpreter = Interpreter(self)
-            self.names = interpreter.names
-            with self.recorder, self.guard:
-                interpreter.execute(self.tree.body)
+            warnings.showwarning = self._on_warning
+            try:
+                with alarm(self.deadline), self.modules, self.recorder:
+                    self.program.run(self.namespace, self.output)
+            except SystemExit as exit_request:
+                if exit_request.code not in (None, 0):
+                    raise ProgramError("runtime", f"the program exited with status {exit_request.code!r}") from None
+            except BaseException as error:  # noqa: BLE001 - whatever the program raised is its error
+                raise program_error(error, self.sites) from None
+        self._name_from_globals()
 
     @contextmanager
     def paused(self):
-        """Grafo's own torch work (summaries, printing, hooks) is neither recorded nor budgeted."""
-        recording, guarding = self.recorder.enabled, self.guard.enabled
-        self.recorder.enabled = self.guard.enabled = False
+        """Grafo's own torch work (summaries, printing, hooks) is not recorded."""
+        recording = self.recorder.enabled
+        self.recorder.enabled = False
         try:
             yield
         finally:
-            self.recorder.enabled, self.guard.enabled = recording, guarding
+            self.recorder.enabled = recording
 
-    def after_statement(self, statement: ast.stmt) -> None:
-        line, col = self.source_map.place(statement)
-        for caught in self._caught_warnings:
-            message = str(caught.message).split("(Triggered internally")[0].strip()
-            self.warn(message, line, col, key=hints.warning_key(message))
-        self._caught_warnings.clear()
+    def _on_warning(self, message, category, filename, lineno, file=None, line=None) -> None:
+        """A warning torch (or the program) raised: kept with the program's line, not torch's."""
+        site = self.sites.current()
+        text = str(message).split("(Triggered internally")[0].strip()
+        span = site.span if site else None
+        self.warn(text, span.line if span else None, span.col if span else None)
 
     def warn(self, message: str, line: int | None = None, col: int | None = None, key: str | None = None,
              **params) -> None:
-        if len(self.warnings) < 50 and not any(w.message == message and w.line == line for w in self.warnings):
+        message = clean_text(message)
+        if len(self.warnings) < _MAX_WARNINGS and not any(w.message == message and w.line == line for w in self.warnings):
             self.warnings.append(TraceWarning(message=message, line=line, col=col, key=key, params=params))
 
-    def grad_read(self, tensor: torch.Tensor, text: str | None, node: ast.AST) -> None:
-        """`w.grad` read as None because w needs no grad: say why (torch says nothing)."""
-        if not tensor.requires_grad and self.backward_recorder.passes and text:
-            self.warn(f"{text}.grad is None: {text} does not require grad, so no gradient reaches it",
-                      *self.source_map.place(node), key="grad_of_constant", name=text)
+    # --- autograd calls the program makes ------------------------------------------------
+    def autograd_call(self, func, args, kwargs):
+        """`backward()`, `torch.autograd.backward` or `torch.autograd.grad`, run with every step recorded."""
+        roots, seeds, retain_graph = _autograd_roots(func, args, kwargs)
+        site = self.sites.current()
+        with torch.set_grad_enabled(torch.is_grad_enabled()):
+            return self.backward_recorder.run(roots, seeds, lambda: func(*args, **kwargs),
+                                              site.span if site else None, implicit=False,
+                                              retain_graph=retain_graph)
 
-    # --- what the interpreter calls --------------------------------------------------------
-    def call_function(self, function: Function, args: list, kwargs: dict):
-        return function.call(*args, **kwargs)
-
-    def call_method(self, tensor: torch.Tensor, name: str, args: list, kwargs: dict):
-        return calls.call_method(self, tensor, name, args, kwargs)
-
-    def backward(self, root: torch.Tensor, gradient, retain_graph, implicit: bool) -> None:
-        node = self.context.current
-        with self.guard.backward_pass():
-            self.backward_recorder.run(root, gradient, retain_graph, self.source_map.span(node), implicit)
-
-    def to_text(self, value, repr_style: bool = False) -> str:
+    # --- names ---------------------------------------------------------------------------
+    def _name_from_globals(self) -> None:
+        """The program's variables at the end name what they hold; module parameters get their path."""
         with self.paused():
-            if isinstance(value, float):
-                return repr(value)
-            return repr(value) if repr_style and isinstance(value, str) else str(value)
-
-    def format_value(self, value, spec: str) -> str:
-        with self.paused():
-            return format(value, spec)
-
-    def translate_error(self, error: Exception, node: ast.AST | None) -> ProgramError:
-        """A torch or Python exception raised while evaluating `node`, as a program error there."""
-        line, col = self.source_map.place(node) if node is not None else (None, None)
-        message = str(error).split("\n")[0].strip() or type(error).__name__
-        message = message if len(message) <= _MAX_MESSAGE else message[: _MAX_MESSAGE - 1] + "…"
-        if isinstance(error, TypeError):
-            return ProgramError("type", message, line, col, hint=hints.error_hint(message))
-        if isinstance(error, (MemoryError, RecursionError)):
-            return ProgramError("limit", f"out of memory or too deep: {type(error).__name__}", line, col)
-        if isinstance(error, OverflowError):
-            return ProgramError("runtime", f"number too large: {message}", line, col)
-        return ProgramError("runtime", message, line, col, hint=hints.error_hint(message))
+            for name, value in program_globals(self.namespace):
+                if isinstance(value, torch.nn.Module):
+                    self.modules.register(name, value, prefer=True)
+                elif isinstance(value, torch.Tensor) and self.graph.node_of(value) is not None:
+                    record = self.graph.tensors[self.graph.node_of(value)]
+                    if name not in record.names:
+                        self.graph.bind_name(value, name)
+            for record in self.graph.tensors.values():
+                path = self.modules.tensor_paths.get(id(record.tensor))
+                if path and path not in record.names:
+                    record.names.insert(0, path)
+                    record.label = path
 
 
-def _run_implicit_backward(run: ProgramRun, root_name: str | None, interpreter_names: dict) -> None:
-    """The program called no backward(): call it on `root_name`, else on the last assigned tensor."""
+_SIGNATURES: dict[object, inspect.Signature] = {}
+
+
+def _autograd_roots(func, args, kwargs) -> tuple[list[torch.Tensor], list, bool | None]:
+    """(the tensors backward starts from, their seeds, retain_graph) from an autograd call's arguments."""
+    signature = _SIGNATURES.get(func)
+    if signature is None:
+        signature = _SIGNATURES[func] = inspect.signature(func)
+    bound = signature.bind(*args, **kwargs).arguments
+    if func is torch.Tensor.backward:
+        return [bound["self"]], [bound.get("gradient")], bound.get("retain_graph")
+    if func is torch.autograd.grad:
+        roots, seeds = bound["outputs"], bound.get("grad_outputs")
+    else:
+        roots, seeds = bound["tensors"], bound.get("grad_tensors")
+    roots = [roots] if isinstance(roots, torch.Tensor) else list(roots)
+    seeds = [seeds] if isinstance(seeds, torch.Tensor) else list(seeds or [])
+    return roots, seeds, bound.get("retain_graph")
+
+
+def _run_implicit_backward(run: ProgramRun, root_name: str | None) -> None:
+    """The program called no backward(): call it on `root_name`, else on the last named tensor."""
     root = None
     if root_name:
-        root = interpreter_names.get(root_name)
+        root = run.namespace.get(root_name)
         if not isinstance(root, torch.Tensor):
             raise ProgramError("name", f"root {root_name!r} is not a tensor in this program")
     else:
@@ -151,8 +177,8 @@ def _run_implicit_backward(run: ProgramRun, root_name: str | None, interpreter_n
         gradient = torch.ones_like(root)
         run.warn(f"the root has {root.numel()} elements, not one: backward() was seeded with ones",
                  key="implicit_seed_ones", count=root.numel())
-    with run.recorder, run.guard, torch.set_grad_enabled(True):
-        run.backward(root, gradient, None, implicit=True)
+    with torch.set_grad_enabled(True):
+        run.backward_recorder.run([root], [gradient], lambda: root.backward(gradient=gradient), None, implicit=True)
 
 
 def _validate_eps(eps: float) -> None:
@@ -172,8 +198,7 @@ _warmed_up = False
 
 
 def warm_up() -> None:
-    """Trace a small program once per process, so no program's time limit pays torch's one-time
-    set-up (about a second for the meta-device kernels, much more on a loaded machine)."""
+    """Trace a small program once per process, so no program's time limit pays torch's one-time set-up."""
     global _warmed_up
     if not _warmed_up:
         _warmed_up = True
@@ -181,34 +206,37 @@ def warm_up() -> None:
 
 
 def trace(source: str, root: str | None = None, gradcheck: bool = True, eps: float = 1e-3,
-          limits: Limits | None = None) -> Trace:
-    """Trace `source`. Raises ProgramError for anything the program did wrong."""
-    warm_up()
+          limits: Limits | None = None, annotate: Annotator | None = None,
+          filename: str = PROGRAM_FILENAME) -> Trace:
+    """Trace `source`. Raises ProgramError for anything the program did wrong.
+
+    `annotate(run, gradcheck)` may add explanations before the trace is built (the teaching layer
+    passes its own; the engine knows nothing about teaching).
+    """
     started = time.perf_counter()
     limits = limits or DEFAULT_LIMITS
     _validate_eps(eps)
-    lexical.check_source(source, limits)
-    tree = syntax.parse(source)
-    run = ProgramRun(source, tree, limits)
-    statements = syntax.check(tree, limits, run.source_map)
+    program = Program(source, limits, filename)
+    run = ProgramRun(program, limits)
     run.execute()
     if not run.backward_recorder.passes:
-        _guarded(run, lambda: _run_implicit_backward(run, root, run.names))
+        _guarded(run, lambda: _run_implicit_backward(run, root))
     result = None
     if gradcheck:
-        result = _guarded(run, lambda: check_gradients(run.graph, run.backward_recorder.passes, eps, run.deadline, run.paused))
-    from app.teaching.annotate import annotate  # here: app.teaching reads the engine's graph types
-
-    annotate(run, result)
+        result = _guarded(run, lambda: check_gradients(run.graph, run.backward_recorder.passes, eps,
+                                                       run.deadline, run.paused))
+    if annotate is not None:
+        annotate(run, result)
     elapsed_ms = (time.perf_counter() - started) * 1000
-    return build_trace(run, statements, result, elapsed_ms)
+    return build_trace(run, len(program.tree.body), result, elapsed_ms)
 
 
 def _guarded(run: ProgramRun, action):
     """Grafo's own steps after the program (implicit backward, gradient check) map errors the same way."""
     try:
-        return action()
+        with alarm(run.deadline):
+            return action()
     except ProgramError:
         raise
-    except Exception as error:
-        raise run.translate_error(error, None) from None
+    except BaseException as error:  # noqa: BLE001
+        raise program_error(error, run.sites) from None

@@ -100,3 +100,20 @@ def summarize(tensor: torch.Tensor, preview_elements: int) -> TensorValue:
         max=maximum,
         mean=mean,
     )
+
+
+def shrink_previews(model, preview_elements: int) -> None:
+    """Cut every `TensorValue` inside `model` (a Trace, or any part of one) to `preview_elements`
+    numbers, flat and marked `truncated`; shapes and statistics stay as they were."""
+    stack = [model]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, TensorValue):
+            flat = _flatten(item.data)
+            if len(flat) > preview_elements:
+                item.data = flat[:preview_elements]
+                item.truncated = True
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif hasattr(item, "__pydantic_fields__"):
+            stack.extend(getattr(item, name) for name in type(item).model_fields)

@@ -67,6 +67,9 @@ class HealthResponse(BaseModel):
     cache: CacheState = Field(description="Successful traces kept by exact request.")
     limits: dict[str, Scalar] = Field(description="The engine's limits in force, per run.")
     service: dict[str, Scalar] = Field(description="The service's limits and settings in force.")
+    sandbox: dict = Field(default_factory=dict, description="The kernel sandbox workers enter: each layer "
+                          "(`layers`: on / off / unavailable, with a reason), and `refusal`: why programs "
+                          "are not run, when they are not.")
 
 
 class Example(BaseModel):

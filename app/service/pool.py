@@ -1,4 +1,4 @@
-"""A pool of worker processes that run programs, enforcing time and memory from outside them.
+"""A pool of single-use worker processes that run programs, enforcing time and memory from outside them.
 
 Why not a library: pebble (the obvious candidate) shares one pipe and one lock among all its
 workers, and a worker SIGKILLed while idle (what the kernel's OOM killer does) marks the whole pool
@@ -6,21 +6,30 @@ broken ("Unexpected error within the Pool": every later task fails). Here each w
 pipe, so a killed worker only ever loses its own request, and it is replaced.
 
 Workers are forked from a forkserver that has imported torch and the engine once (about 10 ms per
-new worker instead of seconds), never from the threaded server process. Every call to `run` blocks
-its calling thread; the asyncio side runs it in a thread pool.
+new worker instead of seconds), never from the threaded server process. Each worker enters the
+kernel sandbox as soon as it starts, runs one program, and exits; idle workers wait already
+confined, so a request never pays for the fork or the sandbox. Each has a private directory, made
+here and deleted when it exits. Every call to `run` blocks its calling thread; the asyncio side runs
+it in a thread pool.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import multiprocessing
 import os
+import shutil
 import signal
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
 
-from app.service.protocol import Reply, WorkerConfig, worker_entry
+from pydantic import ValidationError
+
+from app.service.protocol import ChannelError, WorkerConfig, read_message, worker_entry
+from app.trace_model import ErrorBody, Trace
 from app.settings import Limits, ServiceSettings
 
 log = logging.getLogger("grafo.service")
@@ -46,6 +55,10 @@ class PoolStopped(Exception):
     """The pool is shutting down."""
 
 
+class SandboxUnavailable(Exception):
+    """Workers could not enter the kernel sandbox and unsandboxed runs are not allowed: the caller answers 503."""
+
+
 @dataclass(frozen=True)
 class RunOutcome:
     """What a run produced: a trace as JSON bytes, or an error dict (`ErrorBody` shape)."""
@@ -57,22 +70,27 @@ class RunOutcome:
 
 
 class _Worker:
-    """One worker process and the parent's end of its private pipe."""
+    """One worker process, the parent's end of its private pipe, and its private directory."""
 
-    def __init__(self, context, config: WorkerConfig, start_timeout_s: float):
+    def __init__(self, context, config: WorkerConfig, start_timeout_s: float, run_dir_base: str | None):
+        self.run_dir = tempfile.mkdtemp(prefix="grafo-run-", dir=run_dir_base)
         self.conn, child_conn = context.Pipe(duplex=True)
         self.process = context.Process(
-            target=worker_entry, args=(child_conn, config), name="grafo-worker", daemon=True
+            target=worker_entry, args=(child_conn, config, self.run_dir), name="grafo-worker", daemon=True
         )
         self.process.start()
         child_conn.close()
-        self.tasks = 0
         self.retire = False
         self.killed_by_us = False
-        if not self.conn.poll(start_timeout_s):
+        try:
+            if not self.conn.poll(start_timeout_s):
+                raise RuntimeError("worker did not start in time")
+            ready = read_message(self.conn)
+        except (EOFError, OSError, ChannelError, RuntimeError):
             self.kill()
-            raise RuntimeError("worker did not start in time")
-        self.conn.recv()  # ("ready", pid)
+            raise
+        self.sandbox = ready.get("sandbox") if isinstance(ready.get("sandbox"), dict) else {}
+        self.confined = ready.get("confined") is True
 
     @property
     def pid(self) -> int | None:
@@ -82,7 +100,7 @@ class _Worker:
         return self.process.is_alive()
 
     def kill(self) -> None:
-        """SIGKILL: nothing inside the worker can delay or refuse it."""
+        """SIGKILL (nothing inside the worker can delay or refuse it), then remove its directory."""
         if self.process.is_alive():
             self.killed_by_us = True
             try:
@@ -91,11 +109,12 @@ class _Worker:
                 pass
         self.process.join(5)
         self.conn.close()
+        shutil.rmtree(self.run_dir, ignore_errors=True)
 
     def close(self, grace_s: float) -> None:
         """Ask an idle worker to exit (EOF on its pipe), and kill it if it does not."""
         try:
-            self.conn.send(None)
+            self.conn.close()
         except OSError:
             pass
         self.process.join(grace_s)
@@ -111,7 +130,13 @@ class WorkerPool:
             limits=limits,
             memory_limit_bytes=settings.memory_limit_mb * 1024 * 1024,
             cpu_seconds_per_run=int(settings.hard_time_limit_s) + 1,
+            max_trace_bytes=settings.max_trace_bytes,
+            file_size_bytes=settings.run_file_bytes,
+            open_files=settings.run_open_files,
+            allow_unsandboxed=settings.allow_unsandboxed,
         )
+        self.sandbox: dict = {}  # the last worker's sandbox report, for /api/health
+        self.sandbox_refusal: str | None = None  # why programs are refused, when they are
         self._cond = threading.Condition()
         self._idle: list[_Worker] = []
         self._all: set[_Worker] = set()
@@ -161,6 +186,11 @@ class WorkerPool:
                 **self._counts,
             }
 
+    def sandbox_state(self) -> dict:
+        """What the workers' sandbox is made of, and whether programs run at all, for /api/health."""
+        return {"layers": self.sandbox, "refusal": self.sandbox_refusal,
+                "unsandboxed_allowed": self.settings.allow_unsandboxed}
+
     def worker_pids(self) -> list[int]:
         with self._cond:
             return [handle.pid for handle in self._all if handle.pid is not None]
@@ -175,6 +205,8 @@ class WorkerPool:
         One killed from outside during the run (a SIGKILL the pool did not send) gets the request
         run once more on another worker; a second such death is reported as the program's.
         """
+        if self.sandbox_refusal is not None:
+            raise SandboxUnavailable(self.sandbox_refusal)
         deadline = time.monotonic() + wait_s
         retried = False
         for _ in range(self.settings.worker_count + 3):
@@ -192,25 +224,52 @@ class WorkerPool:
     def _dispatch(self, handle: _Worker, request: dict, may_retry: bool = False) -> RunOutcome:
         limit = self.settings.hard_time_limit_s
         started = time.monotonic()
+        handle.retire = True  # every worker runs one program only
         try:
-            handle.conn.send(request)
+            handle.conn.send_bytes(json.dumps(request).encode("utf-8"))
             if not handle.conn.poll(limit):
                 return self._timed_out(handle)  # alive but unresponsive (stopped): not usable
-            handle.conn.recv()  # the worker's acknowledgement: it has the program now
-        except (EOFError, OSError) as error:
+            read_message(handle.conn)  # the worker's acknowledgement: it has the program now
+        except (EOFError, OSError, ChannelError) as error:
             raise _NotStarted() from error
         self._count("runs")
         try:
             if not handle.conn.poll(max(0.0, limit - (time.monotonic() - started))):
                 return self._timed_out(handle)
-            reply: Reply = handle.conn.recv()
+            return self._read_result(handle, limit - (time.monotonic() - started))
         except (EOFError, OSError):
             return self._crashed(handle, may_retry)
-        handle.tasks += 1
-        handle.retire = reply.retire or handle.tasks >= self.settings.max_tasks_per_worker
-        if reply.status == "ok":
-            return RunOutcome(body=reply.payload)
-        return RunOutcome(error=reply.payload, detail=reply.detail)
+        except ChannelError as error:
+            handle.kill()
+            return RunOutcome(error=_error("runtime", f"the program's result could not be read: {error}"),
+                              detail=f"worker {handle.pid}: {error}")
+
+    def _read_result(self, handle: _Worker, remaining_s: float) -> RunOutcome:
+        """The worker's answer, checked: a known status, an error of the right shape, a valid trace."""
+        envelope = read_message(handle.conn)
+        if envelope.get("status") == "error":
+            try:
+                error = ErrorBody.model_validate(envelope.get("error"))
+            except ValidationError:
+                raise ChannelError("an error from the worker did not have the expected shape") from None
+            detail = envelope.get("detail") if isinstance(envelope.get("detail"), str) else None
+            return RunOutcome(error=error.model_dump(exclude_none=True), detail=detail)
+        if envelope.get("status") != "ok":
+            raise ChannelError("the worker's answer had no known status")
+        if not handle.conn.poll(max(0.0, remaining_s)):
+            return self._timed_out(handle)
+        try:
+            body = handle.conn.recv_bytes(self.settings.max_trace_bytes)
+        except OSError as error:
+            if "bad message length" in str(error):
+                return RunOutcome(error=_error("limit", f"the trace is larger than "
+                                                        f"{self.settings.max_trace_bytes:,} bytes"))
+            raise
+        try:
+            Trace.model_validate_json(body)
+        except ValidationError:
+            raise ChannelError("the trace from the worker is not a valid trace") from None
+        return RunOutcome(body=body)
 
     def _timed_out(self, handle: _Worker) -> RunOutcome:
         handle.kill()
@@ -232,13 +291,30 @@ class WorkerPool:
             self._count("timeouts")
             return RunOutcome(error=_error("timeout", "the program used more CPU time than a run may use"))
         detail = f"worker {handle.pid} died during a run, exit code {code}"
-        message = "the program's worker process was stopped (it may have used too much memory)"
-        return RunOutcome(error=_error("limit", message), detail=detail)
+        return RunOutcome(error=_error(*_death_cause(code)), detail=detail)
 
     # -- workers -----------------------------------------------------------------------------
 
     def _spawn(self) -> _Worker:
-        return _Worker(self._context, self.config, self.settings.worker_start_timeout_s)
+        handle = _Worker(self._context, self.config, self.settings.worker_start_timeout_s,
+                         self.settings.run_dir or None)
+        self._note_sandbox(handle)
+        return handle
+
+    def _note_sandbox(self, handle: _Worker) -> None:
+        """Keep the worker's sandbox report; refuse programs if it could not confine itself."""
+        self.sandbox = handle.sandbox
+        if handle.confined or self.settings.allow_unsandboxed:
+            if not handle.confined and self.sandbox_refusal is None:
+                log.warning("running programs WITHOUT the kernel sandbox (allowed for trusted local use): %s",
+                            handle.sandbox.get("error", handle.sandbox))
+            self.sandbox_refusal = None
+            return
+        reason = str(handle.sandbox.get("error") or "the worker could not enter the kernel sandbox")[:500]
+        if self.sandbox_refusal is None:
+            log.error("programs are refused: %s (start with --trusted-local to run them unsandboxed, "
+                      "for your own code only)", reason)
+        self.sandbox_refusal = reason
 
     def _add(self, handle: _Worker) -> None:
         with self._cond:
@@ -309,6 +385,17 @@ class WorkerPool:
     def _count(self, name: str) -> None:
         with self._cond:
             self._counts[name] += 1
+
+
+def _death_cause(code: int | None) -> tuple[str, str]:
+    """(error kind, message) for a worker that ended before sending its result, by exit code."""
+    if code is not None and code >= 0:
+        return "runtime", f"the program ended its own process (exit code {code}) before its trace was sent"
+    if code == -signal.SIGSYS:
+        return "runtime", "the program made a system call the sandbox forbids"
+    if code in (-signal.SIGSEGV, -signal.SIGBUS, -signal.SIGILL, -signal.SIGFPE, -signal.SIGABRT):
+        return "runtime", f"the program's process crashed ({signal.Signals(-code).name})"
+    return "limit", "the program's worker process was stopped (it may have used too much memory)"
 
 
 def _error(kind: str, message: str) -> dict:

@@ -12,11 +12,13 @@ from app.service.api import create_app
 from app.settings import ServiceSettings
 
 
-def run(host: str = "127.0.0.1", port: int = 8000, workers: int | None = None) -> None:
+def run(host: str = "127.0.0.1", port: int = 8000, workers: int | None = None, trusted_local: bool = False) -> None:
     """Serve until interrupted; the pool's workers stop with the app (and die with the process)."""
     settings = ServiceSettings.from_env()
     if workers is not None:
         settings = settings.with_changes(workers=workers)
+    if trusted_local:
+        settings = settings.with_changes(allow_unsandboxed=True)
     app = create_app(settings)
     uvicorn.run(
         app,

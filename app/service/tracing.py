@@ -21,7 +21,7 @@ from app.service.admission import Admission, Saturated
 from app.service.logs import log_event
 from app.service.cache import ResultCache
 from app.service.models import CacheState, HealthResponse, PoolState, TraceRequest
-from app.service.pool import PoolStopped, QueueTimeout, RunOutcome, WorkerPool
+from app.service.pool import PoolStopped, QueueTimeout, RunOutcome, SandboxUnavailable, WorkerPool
 from app.settings import Limits, ServiceSettings
 from app.trace_model import ErrorBody
 
@@ -73,6 +73,9 @@ class TraceService:
                 )
             except (QueueTimeout, PoolStopped) as error:
                 raise Saturated() from error
+            except SandboxUnavailable as error:
+                outcome = RunOutcome(error={"kind": "sandbox", "line": None, "col": None, "message":
+                                            f"this server cannot confine programs, so it runs none: {error}"})
             except Exception:  # noqa: BLE001 - answered as an error about the program, and logged
                 outcome = RunOutcome(error=_runtime_error(UNEXPECTED), detail=traceback.format_exc())
         if outcome.detail:
@@ -85,7 +88,7 @@ class TraceService:
         if not self.started:
             status = "starting"
         else:
-            status = "ok" if pool["alive"] >= 1 else "degraded"
+            status = "ok" if pool["alive"] >= 1 and self.pool.sandbox_refusal is None else "degraded"
         return HealthResponse(
             status=status,
             version=__version__,
@@ -95,6 +98,7 @@ class TraceService:
             cache=CacheState(**self.cache.state()),
             limits=self.limits.as_dict(),
             service=self.settings.as_dict(),
+            sandbox=self.pool.sandbox_state(),
         )
 
 
@@ -105,7 +109,8 @@ def to_response(outcome: RunOutcome, state) -> Response:
         return Response(content=outcome.body, media_type="application/json", headers=headers)
     error = _clean_error(outcome.error)
     state.error_kind = error["kind"]
-    return JSONResponse(status_code=400, content={"error": error})
+    status = 503 if error["kind"] == "sandbox" else 400  # the server's condition, not the program's
+    return JSONResponse(status_code=status, content={"error": error})
 
 
 def busy_response(settings: ServiceSettings, state) -> JSONResponse:
