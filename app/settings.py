@@ -32,19 +32,11 @@ def _from_env(cls, prefix: str = "GRAFO_"):
 
 @dataclass(frozen=True)
 class Limits:
-    """Bounds on one program run. Every one of them has its own error message."""
+    """Bounds on one program run, enforced by the engine (each has its own error message). Memory,
+    CPU and files are bounded by the kernel around the worker (`ServiceSettings`), not here."""
 
     max_source_bytes: int = 16 * 1024
     max_lines: int = 1000
-    max_statements: int = 400
-    max_ast_nodes: int = 20_000
-    max_expression_depth: int = 64
-    max_int_bits: int = 64
-    max_sequence_length: int = 10_000
-    max_string_length: int = 10_000
-    max_tensor_elements: int = 1_000_000
-    max_total_elements: int = 50_000_000
-    max_matmul_flops: int = 2_000_000_000
     max_ops: int = 10_000
     max_output_chars: int = 64 * 1024
     max_output_lines: int = 500
@@ -89,6 +81,14 @@ class ServiceSettings:
     worker_start_timeout_s: float = 60.0
     log_source: bool = False
     log_level: str = "info"
+    # Clients (app/service/connections.py, app/service/admission.py): slow, idle and greedy ones.
+    max_runs_per_client: int = 0  # requests one address may have running or waiting (0: half the queue)
+    header_timeout_s: float = 10.0  # a request's line and headers must arrive within this
+    body_timeout_s: float = 10.0  # and its whole body within this after them
+    send_timeout_s: float = 15.0  # a client that reads none of a response for this long is cut off
+    max_connections: int = 4096  # open connections in all (kept below the process's file limit)
+    max_connections_per_client: int = 64  # open connections per address (0: no cap, e.g. behind a proxy)
+    log_interval_s: float = 10.0  # a warning of one kind is written at most once per interval
     max_trace_bytes: int = 8 * 1024 * 1024  # a trace (a response body) never grows past this
     allow_unsandboxed: bool = False  # trusted local use only: run programs even without the sandbox
     run_dir: str = ""  # where each run's private directory is made ("" = the system's temp dir)
@@ -108,6 +108,13 @@ class ServiceSettings:
         return self.workers if self.workers > 0 else max(1, os.cpu_count() or 1)
 
     @property
+    def runs_per_client(self) -> int:
+        """The resolved `max_runs_per_client` (0 means half of workers + queue, at least one)."""
+        if self.max_runs_per_client > 0:
+            return self.max_runs_per_client
+        return max(1, (self.worker_count + self.queue_size) // 2)
+
+    @property
     def hard_time_limit_s(self) -> float:
         """When the parent kills a run: the engine's own deadline plus a grace for it to report."""
         return self.time_limit_s + self.kill_grace_s
@@ -119,4 +126,5 @@ class ServiceSettings:
     def as_dict(self) -> dict:
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         values["workers"] = self.worker_count
+        values["max_runs_per_client"] = self.runs_per_client
         return values

@@ -41,7 +41,7 @@ def _property_name(func) -> str | None:
 class ForwardRecorder(TorchFunctionMode):
     def __init__(self, graph: GraphBuilder, sites: SiteFinder, modules: ModuleTracker,
                  assignments: dict[tuple, str], paused: Callable[[], AbstractContextManager],
-                 on_autograd: Callable):
+                 on_autograd: Callable, on_grad_read: Callable[[torch.Tensor], None]):
         super().__init__()
         self.graph = graph
         self.sites = sites
@@ -49,8 +49,9 @@ class ForwardRecorder(TorchFunctionMode):
         self.assignments = assignments  # span of a right-hand side -> the name it is assigned to
         self.paused = paused
         self.on_autograd = on_autograd
+        self.on_grad_read = on_grad_read
         self.enabled = True
-        self._original_apply = None
+        self._patches: list[tuple] = []
         modules.on_result = self._module_result
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
@@ -72,6 +73,8 @@ class ForwardRecorder(TorchFunctionMode):
             self.graph.refresh_flags(args[0])
             return
         if _is_property_read(func) and _property_name(func) not in _RECORDED_PROPERTIES:
+            if _property_name(func) == "grad" and args and isinstance(args[0], torch.Tensor):
+                self.on_grad_read(args[0])
             return
         if name == "__setitem__" or any(isinstance(v, torch.Tensor) for v in tree_flatten(result)[0]):
             if not self.sites.in_module_set_up():
@@ -107,20 +110,21 @@ class ForwardRecorder(TorchFunctionMode):
                 with self.paused():
                     self._name_result(site, node_id)
 
-    # --- custom autograd.Function --------------------------------------------------------
+    # --- calls torch does not route through the mode -------------------------------------
     def __enter__(self):
-        self._wrap_function_apply()
+        self._patches = [self._wrap_function_apply(), *self._wrap_variable()]
         return super().__enter__()
 
     def __exit__(self, *exc):
         try:
             return super().__exit__(*exc)
         finally:
-            if self._original_apply is not None:
-                torch.autograd.Function.apply = self._original_apply
-                self._original_apply = None
+            for owner, attribute, original in reversed(self._patches):
+                setattr(owner, attribute, original)
+            self._patches = []
 
-    def _wrap_function_apply(self) -> None:
+    def _wrap_function_apply(self) -> tuple:
+        """A custom `autograd.Function`'s `apply` becomes one op named after the class."""
         original = torch.autograd.Function.__dict__["apply"]
         recorder = self
 
@@ -128,14 +132,38 @@ class ForwardRecorder(TorchFunctionMode):
             result = original.__func__(cls, *args, **kwargs)
             if recorder.enabled:
                 with recorder.paused():
-                    recorder.record(apply_of(cls), args, kwargs, result, op_name=cls.__name__)
+                    recorder.record(_bound_apply(original, cls), args, kwargs, result, op_name=cls.__name__)
             return result
 
-        def apply_of(cls):
-            def call(*args, **kwargs):
-                return original.__func__(cls, *args, **kwargs)
-            call.__name__ = cls.__name__
-            return call
-
-        self._original_apply = original
         torch.autograd.Function.apply = classmethod(apply)
+        return torch.autograd.Function, "apply", original
+
+    def _wrap_variable(self) -> list[tuple]:
+        """`Variable(t, requires_grad=True)` (the lesson's pre-0.4 idiom) makes a new tensor sharing
+        t's memory; torch does not route it through the mode, so it is recorded here as an op."""
+        original = torch.autograd.Variable
+        recorder = self
+
+        class Variable(original):
+            def __new__(cls, *args, **kwargs):
+                result = original(*args, **kwargs)
+                if recorder.enabled and args and isinstance(args[0], torch.Tensor):
+                    with recorder.paused():
+                        recorder.record(_variable_replay, args, kwargs, result, op_name="Variable")
+                return result
+
+        torch.autograd.Variable = torch.autograd.variable.Variable = Variable
+        return [(torch.autograd, "Variable", original), (torch.autograd.variable, "Variable", original)]
+
+
+def _bound_apply(original, cls):
+    """`cls.apply` as a plain function, for the gradient check to replay."""
+    def call(*args, **kwargs):
+        return original.__func__(cls, *args, **kwargs)
+    call.__name__ = cls.__name__
+    return call
+
+
+def _variable_replay(tensor, requires_grad=False, volatile=False):
+    """What `Variable(tensor)` computes: the same values (its gradient flag matters only to autograd)."""
+    return tensor.detach()

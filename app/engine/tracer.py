@@ -22,7 +22,7 @@ from app.engine.deadline import Deadline, alarm
 from app.engine.gradcheck import check_gradients
 from app.engine.graph import GraphBuilder
 from app.engine.modules import ModuleTracker
-from app.engine.naming import assignment_targets, program_globals
+from app.engine.naming import assignment_targets, name_in_frame, program_globals
 from app.engine.program import Program, ProgramOutput, clean_text, program_error
 from app.engine.recorder import ForwardRecorder
 from app.engine.sites import PROGRAM_FILENAME, SiteFinder
@@ -51,7 +51,7 @@ class ProgramRun:
         self.graph = GraphBuilder(limits)
         self.modules = ModuleTracker(self.sites)
         self.recorder = ForwardRecorder(self.graph, self.sites, self.modules, self._assignments(),
-                                        self.paused, self.autograd_call)
+                                        self.paused, self.autograd_call, self.grad_read)
         self.backward_recorder = BackwardRecorder(self.graph, self.paused)
         self.output = ProgramOutput(limits)
         self.warnings: list[TraceWarning] = []
@@ -103,6 +103,18 @@ class ProgramRun:
         message = clean_text(message)
         if len(self.warnings) < _MAX_WARNINGS and not any(w.message == message and w.line == line for w in self.warnings):
             self.warnings.append(TraceWarning(message=message, line=line, col=col, key=key, params=params))
+
+    def grad_read(self, tensor: torch.Tensor) -> None:
+        """`x.grad` read as None because x needs no grad: say why (torch says nothing)."""
+        if tensor.requires_grad or not self.backward_recorder.passes:
+            return
+        node_id = self.graph.node_of(tensor)
+        names = self.graph.tensors[node_id].names if node_id else []
+        name = names[-1] if names else name_in_frame(self.sites.program_frame(), tensor)
+        site = self.sites.current()
+        if name and site and site.span:
+            self.warn(f"{name}.grad is None: {name} does not require grad, so no gradient reaches it",
+                      site.span.line, site.span.col, key="grad_of_constant", name=name)
 
     # --- autograd calls the program makes ------------------------------------------------
     def autograd_call(self, func, args, kwargs):

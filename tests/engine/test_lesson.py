@@ -58,7 +58,10 @@ def test_constants_and_names_are_in_the_graph():
     result = trace(LESSON)
     assert node_named(result, "x").role == "constant"
     assert node_named(result, "y").role == "constant"
-    assert node_named(result, "y").names == ["y_t", "y"]
+    # `Variable(y_t)` is a new tensor sharing y_t's memory: an op from y_t to y, as torch does it.
+    variable = next(node for node in result.nodes if node.kind == "op" and node.op == "Variable"
+                    and node.outputs == [node_named(result, "y").id])
+    assert variable.inputs == [node_named(result, "y_t").id]
     assert node_named(result, "w").role == "param"
     assert node_named(result, "J").role == "root"
     for name in ("y_pred", "e", "e2"):
@@ -66,6 +69,7 @@ def test_constants_and_names_are_in_the_graph():
         assert node.role == "intermediate" and node.label == name
     ops = [node for node in result.nodes if node.kind == "op"]
     assert [op.grad_fn for op in ops if op.grad_fn] == ["MulBackward0", "SubBackward0", "PowBackward0", "SumBackward0"]
+    assert [op.label for op in ops if op.op == "Variable"] == ["Variable", "Variable", "Variable requires_grad=True"]
     pow_op = next(op for op in ops if op.op == "pow")
     assert pow_op.label == "pow 2"
     assert {s.name for s in pow_op.saved} == {"self", "exponent"}

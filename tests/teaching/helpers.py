@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import app.teaching.annotate as teaching
-from app.engine import trace
+from app import engine
+from app.teaching.annotate import annotate
 
 
 def trace_with_run(source: str, monkeypatch, **options):
     """The trace and the `ProgramRun` behind it (graph with forward values, backward recorder)."""
     captured = {}
-    original = teaching.annotate
 
     def keep(run, gradcheck):
         captured["run"] = run
-        original(run, gradcheck)
+        annotate(run, gradcheck)
 
-    monkeypatch.setattr(teaching, "annotate", keep)
-    result = trace(source, **options)
+    result = engine.trace(source, annotate=keep, **options)
     return result, captured["run"]
 
 

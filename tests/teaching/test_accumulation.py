@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from app.engine import trace
+from app.teaching.annotate import traced as trace
 from tests.engine.helpers import node_named
 from tests.teaching.programs import PROGRAMS
 from app.teaching import notation

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from app.engine import trace
+from app.teaching.annotate import traced as trace
 from app.teaching import explain, notation
 
 

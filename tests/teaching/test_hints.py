@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.engine import trace
+from app.teaching.annotate import traced as trace
 from app.errors import ProgramError
 from app.trace_model import ErrorResponse
 

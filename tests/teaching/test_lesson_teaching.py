@@ -3,7 +3,7 @@ eps sentence. The lesson's numbers are the notebook's documented ones."""
 
 from __future__ import annotations
 
-from app.engine import trace
+from app.teaching.annotate import traced as trace
 from app.teaching.table import rows_by_name
 from tests.engine.helpers import node_named
 from tests.engine.test_lesson import LESSON, LESSON_CELLS

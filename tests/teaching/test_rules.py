@@ -104,7 +104,7 @@ def test_every_rule_is_checked_on_a_traced_program(monkeypatch):
 
 @pytest.mark.parametrize("name", sorted(PROGRAMS))
 def test_engine_explains_every_step_with_a_verified_rule(name):
-    from app.engine import trace
+    from app.teaching.annotate import traced as trace
 
     result = trace(PROGRAMS[name])
     for step in result.backward:
@@ -126,7 +126,7 @@ def test_detach_sends_nothing(monkeypatch):
 
 def test_a_wrong_formula_is_caught_and_never_shown(monkeypatch):
     """Break the pow rule: the engine's own check refuses it, and the independent check fails."""
-    from app.engine import trace
+    from app.teaching.annotate import traced as trace
 
     wrong = rules.Grad("{g} · {n}·{a}", lambda c: c.g * c.b * c.a * 3)
     broken = rules.Rule("pow", ("pow",), grads={0: wrong}, applies=rules.POW.applies,
@@ -142,7 +142,7 @@ def test_a_wrong_formula_is_caught_and_never_shown(monkeypatch):
 
 
 def test_an_op_without_a_rule_says_so(monkeypatch):
-    from app.engine import trace
+    from app.teaching.annotate import traced as trace
 
     result = trace("import torch\nx = torch.tensor([1.0, 2.0, 4.0], requires_grad=True)\nL = x.cumsum(0).sum()\n")
     cumsum = next(s for s in result.backward if s.grad_fn == "CumsumBackward0")
