@@ -52,7 +52,6 @@ def test_request_id_header(client):
 
 ERROR_PROGRAMS = {
     "syntax": "x = 1 +",
-    "forbidden": "import torch\nx = torch.load('/etc/passwd')",
     "name": "x = y + 1",
     "type": "x = len(3)",
     "runtime": "import torch\nx = torch.ones(2) @ torch.ones(3)",
@@ -67,6 +66,15 @@ def test_program_error_kinds_are_400(client, kind):
     body = ErrorResponse.model_validate(response.json())
     assert body.error.kind == kind
     assert body.error.line is not None and body.error.message
+
+
+def test_a_program_cannot_read_the_hosts_files(client):
+    """Programs are real Python now; the sandbox, not a refusal, keeps /etc/passwd out of reach."""
+    response = client.post("/api/trace", json={"source": "import torch\nx = torch.load('/etc/passwd')"})
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert (error["kind"], error["line"]) == ("runtime", 2)
+    assert "Permission denied" in error["message"] and "root:" not in response.text
 
 
 def test_timeout_kind_is_400(tight_client):
