@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import math
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -20,9 +18,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import __version__
 from app.examples import EXAMPLES
-from app.service.admission import BodyLimitMiddleware, Saturated
+from app.service.admission import BodyLimitMiddleware, ClientBusy, Saturated, client_key
 from app.service.logs import RequestLogMiddleware, configure_logging
 from app.service.models import BusyResponse, Example, HealthResponse, TraceRequest
+from app.service.text import validation_detail
 from app.service.tracing import TraceService, busy_response, to_response
 from app.settings import Limits, ServiceSettings
 from app.trace_model import ErrorResponse, Trace
@@ -35,6 +34,11 @@ SWAGGER = "/static/vendor/swagger-ui"
 TRACE_RESPONSES = {
     400: {"model": ErrorResponse, "description": "The program has an error (or hit a limit, or timed out)."},
     413: {"model": ErrorResponse, "description": "The request body is larger than the limit."},
+    429: {
+        "model": BusyResponse,
+        "description": "This client address already has as many programs running or waiting as one may.",
+        "headers": {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}},
+    },
     503: {
         "model": BusyResponse,
         "description": "Every worker is busy and the queue is full.",
@@ -46,7 +50,7 @@ TRACE_RESPONSES = {
 def create_app(settings: ServiceSettings | None = None, limits: Limits | None = None) -> FastAPI:
     """Build the app; the worker pool starts with the app's lifespan and stops with it."""
     settings = settings or ServiceSettings.from_env()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_interval_s)
     service = TraceService(settings, limits)
 
     @asynccontextmanager
@@ -83,8 +87,9 @@ def _add_routes(app: FastAPI, settings: ServiceSettings) -> None:
         """Trace a program: its graph, forward and backward steps, and a gradient check."""
         if settings.log_source:
             request.state.source = body.source
-        outcome = await app.state.service.trace(body, request.state.request_id)
-        return to_response(outcome, request.state)
+        client = client_key(request.client.host if request.client else None)
+        outcome = await app.state.service.trace(body, request.state.request_id, client)
+        return to_response(outcome, request.state, settings.max_trace_bytes)
 
     @app.get("/api/examples", response_model=list[Example], tags=["examples"])
     async def get_examples() -> list[Example]:
@@ -125,11 +130,16 @@ def _add_handlers(app: FastAPI, settings: ServiceSettings) -> None:
     async def saturated(request: Request, _: Saturated) -> JSONResponse:
         return busy_response(settings, request.state)
 
+    @app.exception_handler(ClientBusy)
+    async def client_busy(request: Request, _: ClientBusy) -> JSONResponse:
+        return busy_response(settings, request.state, status=429)
+
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
-        """FastAPI's 422, but safe to encode: a body may carry NaN, which JSON output refuses."""
+        """FastAPI's 422, but bounded and safe to encode whatever the body held: a few errors, each
+        input described in a few words (NaN, lone surrogates and huge values never echoed as such)."""
         request.state.error_kind = "validation"
-        return JSONResponse(status_code=422, content={"detail": _finite(jsonable_encoder(error.errors()))})
+        return JSONResponse(status_code=422, content={"detail": validation_detail(error.errors())})
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException):
@@ -140,14 +150,3 @@ def _add_handlers(app: FastAPI, settings: ServiceSettings) -> None:
             detail = [{"type": "json_invalid", "loc": ["body"], "msg": "the body is not valid UTF-8 JSON"}]
             return JSONResponse(status_code=422, content={"detail": detail})
         return await http_exception_handler(request, error)
-
-
-def _finite(value):
-    """Replace non-finite floats (anywhere inside) by the strings the trace contract uses."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
-    if isinstance(value, dict):
-        return {key: _finite(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(item) for item in value]
-    return value

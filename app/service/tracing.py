@@ -2,12 +2,15 @@
 
 Routes stay thin: they hand the request to `TraceService.trace` and send what `to_response` makes.
 Every way a run can fail ends here as an error about the program (400), or as 503 when the
-service is full; nothing about a run can become a 500.
+service is full (429 when this client already has its share); nothing about a run can become a 500:
+text from a worker is made encodable, and a trace larger than `max_trace_bytes` is refused here too,
+where it leaves the service (the pool refuses it first).
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 import traceback
 from typing import get_args
 from concurrent.futures import ThreadPoolExecutor
@@ -17,16 +20,23 @@ import platform
 from starlette.responses import JSONResponse, Response
 
 from app import __version__
-from app.service.admission import Admission, Saturated
+from app.examples import EXAMPLES
+from app.service.admission import FairAdmission, Saturated
 from app.service.logs import log_event
 from app.service.cache import ResultCache
 from app.service.models import CacheState, HealthResponse, PoolState, TraceRequest
+from app.service.text import MAX_ECHO_CHARS, clean_text, valid_utf8
 from app.service.pool import PoolStopped, QueueTimeout, RunOutcome, SandboxUnavailable, WorkerPool
 from app.settings import Limits, ServiceSettings
 from app.trace_model import ErrorBody
 
 ERROR_KINDS = frozenset(get_args(ErrorBody.model_fields["kind"].annotation))
 UNEXPECTED = "the program could not be traced (an unexpected error inside Grafo was logged)"
+# Only the built-in examples are cached: they are public, so a fast answer (or any other trace of
+# the cache) tells nobody what someone else traced.
+CACHEABLE_SOURCES = frozenset(example.source for example in EXAMPLES)
+MAX_MESSAGE_CHARS = 4000  # a worker's error message, as sent to the client
+CHUNK_BYTES = 64 * 1024  # a trace is sent in pieces, so a client that does not read holds one piece
 
 
 class TraceService:
@@ -36,7 +46,8 @@ class TraceService:
         self.settings = settings
         self.limits = settings.engine_limits(limits)
         self.pool = WorkerPool(settings, self.limits)
-        self.admission = Admission(settings.worker_count + settings.queue_size)
+        self.admission = FairAdmission(settings.worker_count, settings.worker_count + settings.queue_size,
+                                       settings.runs_per_client)
         self.cache = ResultCache(settings.result_cache_mb * 1024 * 1024)
         # One thread per admitted request: each blocks on its worker's pipe, not on the loop.
         self._threads = ThreadPoolExecutor(max_workers=self.admission.capacity, thread_name_prefix="grafo-run")
@@ -50,27 +61,28 @@ class TraceService:
         self.pool.stop()
         self._threads.shutdown(wait=False, cancel_futures=True)
 
-    async def trace(self, request: TraceRequest, request_id: str | None = None) -> RunOutcome:
-        """Trace one program (from the cache when the same request succeeded before).
+    async def trace(self, request: TraceRequest, request_id: str | None = None, client: str = "unknown") -> RunOutcome:
+        """Trace one program (from the cache when it is a built-in example traced before).
 
-        Raises `Saturated` (503) only; every other failure is an outcome about the program.
+        Raises `Saturated` (503) or `ClientBusy` (429) only; every other failure is an outcome about
+        the program. `client` is the address fairness counts by (`admission.client_key`).
         """
-        key = self.cache.key(request) if self.cache.max_bytes else None
+        key = self.cache.key(request) if self.cache.max_bytes and request.source in CACHEABLE_SOURCES else None
         body = self.cache.get(key) if key else None
         if body is not None:
             return RunOutcome(body=body, cached=True)
-        outcome = await self._run(request, request_id)
+        outcome = await self._run(request, request_id, client)
         if key and outcome.body is not None:
             self.cache.put(key, outcome.body)
         return outcome
 
-    async def _run(self, request: TraceRequest, request_id: str | None) -> RunOutcome:
-        with self.admission.slot():
+    async def _run(self, request: TraceRequest, request_id: str | None, client: str) -> RunOutcome:
+        deadline = time.monotonic() + self.settings.queue_wait_s
+        async with self.admission.slot(client, self.settings.queue_wait_s):
             try:
                 loop = asyncio.get_running_loop()
-                outcome = await loop.run_in_executor(
-                    self._threads, self.pool.run, request.model_dump(), self.settings.queue_wait_s
-                )
+                wait_s = max(0.0, deadline - time.monotonic())
+                outcome = await loop.run_in_executor(self._threads, self.pool.run, request.model_dump(), wait_s)
             except (QueueTimeout, PoolStopped) as error:
                 raise Saturated() from error
             except SandboxUnavailable as error:
@@ -79,7 +91,7 @@ class TraceService:
             except Exception:  # noqa: BLE001 - answered as an error about the program, and logged
                 outcome = RunOutcome(error=_runtime_error(UNEXPECTED), detail=traceback.format_exc())
         if outcome.detail:
-            log_event("run_failure", id=request_id, detail=outcome.detail)
+            log_event("run_failure", limited=True, id=request_id, detail=outcome.detail)
         return outcome
 
     def health(self) -> HealthResponse:
@@ -95,42 +107,71 @@ class TraceService:
             python=platform.python_version(),
             torch=metadata.version("torch"),  # without importing torch in the server process
             pool=state,
-            cache=CacheState(**self.cache.state()),
+            cache=CacheState(max_bytes=self.cache.max_bytes),
             limits=self.limits.as_dict(),
             service=self.settings.as_dict(),
             sandbox=self.pool.sandbox_state(),
         )
 
 
-def to_response(outcome: RunOutcome, state) -> Response:
-    """200 with the worker's JSON bytes as they are, or 400 with the error; notes the kind for logs."""
+class TraceBody(Response):
+    """A trace's JSON bytes, sent in CHUNK_BYTES pieces: each waits until the client has taken the
+    one before (uvicorn's flow control), so a client that does not read never makes the server
+    copy a whole trace into its write buffer, and the connection guard can cut it off."""
+
+    media_type = "application/json"
+
+    async def __call__(self, scope, receive, send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        body = self.body
+        for start in range(0, max(len(body), 1), CHUNK_BYTES):
+            end = start + CHUNK_BYTES
+            await send({"type": "http.response.body", "body": body[start:end], "more_body": end < len(body)})
+
+
+def to_response(outcome: RunOutcome, state, max_trace_bytes: int) -> Response:
+    """200 with the worker's JSON bytes (valid UTF-8, at most `max_trace_bytes`), or 400 with the
+    error; notes the kind for logs."""
+    if outcome.body is not None and len(outcome.body) > max_trace_bytes:
+        message = f"the trace is larger than the limit ({max_trace_bytes:,} bytes); trace fewer or smaller tensors"
+        outcome = RunOutcome(error={"kind": "limit", "message": message, "line": None, "col": None})
     if outcome.body is not None:
-        headers = {"X-Grafo-Cache": "hit" if outcome.cached else "miss"}
-        return Response(content=outcome.body, media_type="application/json", headers=headers)
+        return TraceBody(content=valid_utf8(outcome.body))
     error = _clean_error(outcome.error)
     state.error_kind = error["kind"]
     status = 503 if error["kind"] == "sandbox" else 400  # the server's condition, not the program's
     return JSONResponse(status_code=status, content={"error": error})
 
 
-def busy_response(settings: ServiceSettings, state) -> JSONResponse:
-    state.error_kind = "busy"
+BUSY_MESSAGES = {
+    503: ("busy", "the server is busy; try again shortly"),
+    429: ("client_busy", "your address already has as many programs running or waiting as one address "
+                         "may; try again when one has finished"),
+}
+
+
+def busy_response(settings: ServiceSettings, state, status: int = 503) -> JSONResponse:
+    """503: the server is full; 429: this client has its share. Both say when to try again."""
+    state.error_kind, message = BUSY_MESSAGES[status]
     seconds = settings.retry_after_s
-    body = {"error": {"kind": "busy", "message": "the server is busy; try again shortly", "retry_after_s": seconds}}
-    return JSONResponse(status_code=503, content=body, headers={"Retry-After": str(seconds)})
+    body = {"error": {"kind": "busy", "message": message, "retry_after_s": seconds}}
+    return JSONResponse(status_code=status, content=body, headers={"Retry-After": str(seconds)})
 
 
 def _clean_error(error: dict | None) -> dict:
-    """Coerce a worker's error into `ErrorBody`'s shape, so encoding it can never fail."""
+    """Coerce a worker's error into `ErrorBody`'s shape, bounded and with any lone surrogate
+    replaced (a program's string can hold one and an error message can repeat it), so encoding it
+    can never fail."""
     if not isinstance(error, dict):
         return _runtime_error(UNEXPECTED)
     kind = error.get("kind") if error.get("kind") in ERROR_KINDS else "runtime"
+    hint = error.get("hint")
     return {
         "kind": kind,
-        "message": str(error.get("message") or UNEXPECTED),
+        "message": clean_text(str(error.get("message") or UNEXPECTED), MAX_MESSAGE_CHARS),
         "line": _int_or_none(error.get("line")),
         "col": _int_or_none(error.get("col")),
-        "hint": error.get("hint") if isinstance(error.get("hint"), str) else None,
+        "hint": clean_text(hint, MAX_ECHO_CHARS) if isinstance(hint, str) else None,
     }
 
 

@@ -60,9 +60,9 @@ def test_api_conforms_to_its_schema(case, client):
 
 
 def test_every_status_is_declared_with_a_model():
-    """400, 413, 422 and 503 of POST /api/trace each declare a JSON body model."""
+    """400, 413, 422, 429 and 503 of POST /api/trace each declare a JSON body model."""
     responses = APP.openapi()["paths"]["/api/trace"]["post"]["responses"]
-    assert set(responses) == {"200", "400", "413", "422", "503"}
+    assert set(responses) == {"200", "400", "413", "422", "429", "503"}
     for status, response in responses.items():
         assert "$ref" in response["content"]["application/json"]["schema"], status
     assert "Retry-After" in responses["503"]["headers"]

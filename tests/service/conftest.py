@@ -45,8 +45,9 @@ def make_client(settings: ServiceSettings, limits: Limits | None = None) -> Test
 
 @pytest.fixture(scope="session")
 def client():
-    """The default service, two workers, default limits; no result cache, so every request runs."""
-    with make_client(ServiceSettings(workers=2, result_cache_mb=0)) as test_client:
+    """The default service, two workers, default limits; no result cache, so every request runs.
+    Every request comes from one address here, and some tests send 20 at once: no per-client cap."""
+    with make_client(ServiceSettings(workers=2, result_cache_mb=0, max_runs_per_client=64)) as test_client:
         yield test_client
 
 
@@ -146,7 +147,8 @@ class LiveServer:
 
 @pytest.fixture(scope="session")
 def live_server():
-    server = LiveServer({"GRAFO_TIME_LIMIT_S": "5", "GRAFO_MAX_BODY_BYTES": str(64 * 1024), "GRAFO_RESULT_CACHE_MB": "0"})
+    server = LiveServer({"GRAFO_TIME_LIMIT_S": "5", "GRAFO_MAX_BODY_BYTES": str(64 * 1024), "GRAFO_RESULT_CACHE_MB": "0",
+                         "GRAFO_MAX_RUNS_PER_CLIENT": "64"})  # 20 requests at once from one address
     try:
         server.wait_ready()
         yield server

@@ -9,7 +9,7 @@ import logging
 
 import pytest
 
-from app.service.admission import Admission, BodyLimitMiddleware, Saturated
+from app.service.admission import BodyLimitMiddleware, ClientBusy, FairAdmission, Saturated, client_key
 from app.service.logs import LOGGER_NAME, RequestLogMiddleware
 
 
@@ -81,14 +81,88 @@ def test_get_requests_pass_through():
     assert (status, body) == (200, b"3")
 
 
-def test_admission_refuses_beyond_capacity():
-    gate = Admission(capacity=2)
-    with gate.slot(), gate.slot():
-        with pytest.raises(Saturated):
-            with gate.slot():
+def test_admission_refuses_beyond_capacity_and_beyond_a_clients_share():
+    async def scenario():
+        gate = FairAdmission(slots=1, capacity=2, per_client=1)
+
+        async def wait_for_slot(client: str, wait_s: float):
+            async with gate.slot(client, wait_s):
                 pass
-        assert gate.in_flight == 2
-    assert gate.in_flight == 0
+
+        async with gate.slot("a", 1):
+            with pytest.raises(ClientBusy):  # one admitted per address
+                await wait_for_slot("a", 1)
+            waiting = asyncio.create_task(wait_for_slot("b", 5))  # admitted, waits for the one slot
+            await asyncio.sleep(0.01)
+            with pytest.raises(Saturated):  # two admitted in all: refused at once
+                await wait_for_slot("c", 5)
+            assert (gate.in_flight, gate.busy, not waiting.done()) == (2, 1, True)
+        await waiting
+        with pytest.raises(Saturated):  # no slot frees up in time
+            async with gate.slot("a", 1):
+                await wait_for_slot("b", 0.01)
+        assert (gate.in_flight, gate.busy, dict(gate.admitted), dict(gate.running)) == (0, 0, {}, {})
+
+    _run_in_fresh_loop(scenario())
+
+
+def test_a_waiting_newcomer_runs_before_a_greedy_clients_queue():
+    """Three slots; "greedy" holds all three (it was alone) and queues five more. A newcomer
+    arrives: each ending run of "greedy" gives its slot to the newcomer, not to greedy's queue,
+    and while both are admitted "greedy" never holds more than its share (3 // 2 = 1)."""
+    order = []
+
+    async def scenario():
+        gate = FairAdmission(slots=3, capacity=20)
+        release = asyncio.Event()
+
+        async def run(client: str, name: str):
+            async with gate.slot(client, 5):
+                order.append(name)
+                if client == "greedy":
+                    await release.wait()
+
+        greedy = [asyncio.create_task(run("greedy", f"g{i}")) for i in range(8)]
+        await asyncio.sleep(0.01)
+        assert order == ["g0", "g1", "g2"]
+        newcomer = asyncio.create_task(run("new", "n0"))
+        await asyncio.sleep(0.01)
+        assert gate.running == {"greedy": 3} and order == ["g0", "g1", "g2"]  # nothing is interrupted
+        release.set()
+        await newcomer
+        assert order.index("n0") == 3  # the first slot given back went to the newcomer
+        await asyncio.gather(*greedy)
+        assert gate.in_flight == 0
+
+    _run_in_fresh_loop(scenario())
+
+
+def test_two_greedy_clients_leave_a_slot_for_a_third():
+    async def scenario():
+        gate = FairAdmission(slots=3, capacity=30)
+        stop = asyncio.Event()
+
+        async def greedy(client: str):  # four loops per client, each run 5 ms, again and again
+            while not stop.is_set():
+                async with gate.slot(client, 5):
+                    await asyncio.sleep(0.005)
+
+        tasks = [asyncio.create_task(greedy(client)) for client in ("a", "b") for _ in range(4)]
+        await asyncio.sleep(0.1)  # "a" came first and took all three; its runs ended since
+        assert gate.running == {"a": 1, "b": 1} and gate.busy == 2  # a share each: 3 // 2
+        async with gate.slot("c", 0.001):  # the third gets the free slot at once
+            assert gate.running == {"a": 1, "b": 1, "c": 1}
+        stop.set()
+        await asyncio.gather(*tasks)
+
+    _run_in_fresh_loop(scenario())
+
+
+@pytest.mark.parametrize("host, key", [("203.0.113.7", "203.0.113.7"), ("::ffff:203.0.113.7", "203.0.113.7"),
+                                       ("2001:db8::1", "2001:db8::/64"), ("2001:db8::ffff:1", "2001:db8::/64"),
+                                       ("testclient", "testclient"), (None, "unknown")])
+def test_client_key_groups_an_ipv6_host_by_its_64(host, key):
+    assert client_key(host) == key
 
 
 class _Lines(logging.Handler):

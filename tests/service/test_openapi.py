@@ -39,9 +39,9 @@ def test_schema_is_valid_openapi():
 
 def test_trace_endpoint_declares_every_status():
     responses = _schema()["paths"]["/api/trace"]["post"]["responses"]
-    assert set(responses) == {"200", "400", "413", "422", "503"}
+    assert set(responses) == {"200", "400", "413", "422", "429", "503"}
     assert responses["200"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Trace"}
-    assert "Retry-After" in responses["503"]["headers"]
+    assert "Retry-After" in responses["503"]["headers"] and "Retry-After" in responses["429"]["headers"]
 
 
 def test_schema_names_every_field_of_the_trace():
