@@ -37,6 +37,7 @@ log = logging.getLogger("grafo.service")
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 TIMEOUT_SIGNALS = (signal.SIGXCPU,)
 MONITOR_INTERVAL_S = 0.25
+REFUSED_RETRY_S = 5.0
 
 
 class QueueTimeout(Exception):
@@ -360,6 +361,8 @@ class WorkerPool:
         old.process.join(1)  # a retiring worker exits by itself right after its reply
         old.kill()
         delay = 0.05
+        if self.sandbox_refusal is not None:
+            time.sleep(REFUSED_RETRY_S)  # it exited because it could not confine itself: try again, slowly
         while not self._stopping:
             try:
                 new = self._spawn()
