@@ -269,3 +269,20 @@ def test_compare_trace_truncated_and_non_finite():
     assert any(p.startswith("w: grad element 1") for p in problems)
     assert any(p.startswith("w: grad min") for p in problems) and any(p.startswith("w: grad max") for p in problems)
     assert any(p.startswith("v: grad element 0") for p in problems)
+
+
+def test_compare_trace_none_grads_the_engine_may_fill():
+    """A frozen parameter last bound to the name, and gradients from Grafo's own (implicit) backward."""
+    from app.trace_model import BackwardPass
+
+    reference = Reference(output=[], grads={"model.fc.weight": None, "w": None})
+    nodes = [
+        node("t0", ["model.fc.weight"], grad=value([1.0], [1])),  # the model the name was bound to first
+        node("t1", ["model.fc.weight"], role="constant"),  # the frozen parameter it is bound to at the end
+        node("t2", ["w"], grad=value([2.0], [1])),
+    ]
+    problems = compare_trace(make_trace(nodes, []), reference)
+    assert problems == ["w: grad should be None (as torch leaves it), the trace has one of shape [1]"]
+    implicit = make_trace(nodes, [])
+    implicit.passes = [BackwardPass(index=0, root="t2", seed=value(1.0, []), implicit=True)]
+    assert compare_trace(implicit, reference) == []
