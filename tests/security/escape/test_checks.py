@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import tempfile
@@ -38,6 +39,7 @@ def canaries():
     planted.plant_in_server(server)
     yield planted
     planted.close()
+    shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture()
