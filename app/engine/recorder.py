@@ -34,6 +34,11 @@ def _is_property_read(func) -> bool:
     return getattr(func, "__name__", None) == "__get__"
 
 
+def _is_flag_write(func) -> bool:
+    """`x.requires_grad = True`: a property write that changes a tensor's flags."""
+    return getattr(func, "__name__", None) == "__set__" and _property_name(func) == "requires_grad"
+
+
 def _property_name(func) -> str | None:
     return getattr(getattr(func, "__self__", None), "__name__", None)
 
@@ -69,7 +74,7 @@ class ForwardRecorder(TorchFunctionMode):
         name = getattr(func, "__name__", "")
         if name in _NEVER_RECORDED:
             return
-        if name in _FLAG_CALLS:
+        if name in _FLAG_CALLS or _is_flag_write(func):
             self.graph.refresh_flags(args[0])
             return
         if _is_property_read(func) and _property_name(func) not in _RECORDED_PROPERTIES:

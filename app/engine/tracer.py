@@ -22,7 +22,7 @@ from app.engine.deadline import Deadline, alarm
 from app.engine.gradcheck import check_gradients
 from app.engine.graph import GraphBuilder
 from app.engine.modules import ModuleTracker
-from app.engine.naming import assignment_targets, name_in_frame, program_globals
+from app.engine.naming import assignment_targets, module_names, name_in_frame, program_globals
 from app.engine.program import Program, ProgramOutput, clean_text, program_error
 from app.engine.recorder import ForwardRecorder
 from app.engine.sites import PROGRAM_FILENAME, SiteFinder
@@ -128,18 +128,29 @@ class ProgramRun:
 
     # --- names ---------------------------------------------------------------------------
     def _name_from_globals(self) -> None:
-        """The program's variables at the end name what they hold; module parameters get their path."""
+        """The program's variables at the end name what they hold; module parameters get their path.
+
+        A path belongs to the parameter the program's variables lead to at the end: a model built
+        twice under one name leaves its first parameters with their label but not the name."""
         with self.paused():
+            current: dict[int, str] = {}
             for name, value in program_globals(self.namespace):
                 if isinstance(value, torch.nn.Module):
                     self.modules.register(name, value, prefer=True)
+                    current.update(module_names(name, value)[1])
                 elif isinstance(value, torch.Tensor) and self.graph.node_of(value) is not None:
                     record = self.graph.tensors[self.graph.node_of(value)]
                     if name not in record.names:
                         self.graph.bind_name(value, name)
+            owner = {path: key for key, path in current.items()}
             for record in self.graph.tensors.values():
-                path = self.modules.tensor_paths.get(id(record.tensor))
-                if path and path not in record.names:
+                key = id(record.tensor)
+                path = current.get(key) or self.modules.tensor_paths.get(key)
+                if path is None:
+                    continue
+                if owner.get(path, key) != key:
+                    self.graph.unname_node(record.id, path)
+                elif path not in record.names:
                     record.names.insert(0, path)
                     record.label = path
 
@@ -200,17 +211,26 @@ def _validate_eps(eps: float) -> None:
 
 WARM_UP_PROGRAM = """\
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
-w = torch.ones(2, 2, requires_grad=True)
-x = torch.arange(4.0).reshape(2, 2)
-J = F.mse_loss(torch.sigmoid(x @ w).sum(dim=0), torch.zeros(2))
-J.backward()
+model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+x = torch.linspace(-1, 1, 12).reshape(4, 3)
+for optimizer in (torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9),
+                  torch.optim.Adam(model.parameters(), lr=0.01)):
+    optimizer.zero_grad()
+    loss = F.cross_entropy(model(x), torch.tensor([0, 1, 1, 0])) + F.mse_loss(model(x), torch.zeros(4, 2))
+    loss.backward()
+    optimizer.step()
+g, = torch.autograd.grad((x.requires_grad_() ** 3).sum(), x, create_graph=True)
+g.sum().backward()
 """
 _warmed_up = False
 
 
 def warm_up() -> None:
-    """Trace a small program once per process, so no program's time limit pays torch's one-time set-up."""
+    """Trace a small program once per process, before any time limit is armed: torch imports parts of
+    itself on first use (the optimizers load `torch._dynamo`), and an import cut short by the time
+    limit would leave a half-initialised module behind for every later run in the process."""
     global _warmed_up
     if not _warmed_up:
         _warmed_up = True
@@ -225,6 +245,7 @@ def trace(source: str, root: str | None = None, gradcheck: bool = True, eps: flo
     `annotate(run, gradcheck)` may add explanations before the trace is built (the teaching layer
     passes its own; the engine knows nothing about teaching).
     """
+    warm_up()
     started = time.perf_counter()
     limits = limits or DEFAULT_LIMITS
     _validate_eps(eps)

@@ -71,25 +71,33 @@ def _flatten(nested) -> list:
     return flat
 
 
+_SMALL = 16  # up to this many elements, plain Python beats a torch call
+
+
 def summarize(tensor: torch.Tensor, preview_elements: int) -> TensorValue:
     """Summarise a tensor's current value. Never keeps a reference to it.
 
-    Small tensors (the common case) are read once with `tolist()` and summarised in Python: no
-    torch op runs, so nothing passes through the recording and budget modes.
+    Small tensors (the common case in lessons) are read once with `tolist()` and summarised in
+    Python. Larger ones get their statistics from torch, and their numbers are walked in Python
+    only when some are NaN or infinite (JSON's strings for them); a training loop summarises
+    thousands of them.
     """
     numel = tensor.numel()
     # An empty tensor can have big dimensions ((1, 10**6, 0) would be a million nested empty
     # lists): such a tensor is sent flat, like a truncated one (with no elements to show).
     padded = math.prod(max(size, 1) for size in tensor.shape)
     truncated = numel > preview_elements or padded > preview_elements
-    if truncated:
-        flat_tensor = tensor.detach().reshape(-1)
-        data = _json_data(flat_tensor[:preview_elements].tolist())
-        minimum, maximum, mean = _statistics(flat_tensor)
-    else:
-        nested = tensor.tolist()
+    detached = tensor.detach()
+    if numel <= _SMALL and not truncated:
+        nested = detached.tolist()
         data = _json_data(nested)
         minimum, maximum, mean = _small_statistics(_flatten(nested), tensor.is_floating_point())
+    else:
+        shown = detached.reshape(-1)[:preview_elements] if truncated else detached
+        data = shown.tolist()
+        if (shown.is_floating_point() or shown.is_complex()) and not bool(torch.isfinite(shown).all()):
+            data = _json_data(data)
+        minimum, maximum, mean = _statistics(detached.reshape(-1))
     return TensorValue.model_construct(  # built from trusted values: skip validation, a hot path
         shape=list(tensor.shape),
         dtype=dtype_name(tensor.dtype),

@@ -38,6 +38,7 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"
 TIMEOUT_SIGNALS = (signal.SIGXCPU,)
 MONITOR_INTERVAL_S = 0.25
 REFUSED_RETRY_S = 5.0
+SERVER_KINDS = frozenset({"sandbox"})  # error kinds about the server's state, never a worker's to claim
 
 
 class QueueTimeout(Exception):
@@ -253,6 +254,8 @@ class WorkerPool:
                 error = ErrorBody.model_validate(envelope.get("error"))
             except ValidationError:
                 raise ChannelError("an error from the worker did not have the expected shape") from None
+            if error.kind in SERVER_KINDS:  # the program could have written it: only the server says these
+                raise ChannelError(f"a worker may not report {error.kind!r}")
             detail = envelope.get("detail") if isinstance(envelope.get("detail"), str) else None
             return RunOutcome(error=error.model_dump(exclude_none=True), detail=detail)
         if envelope.get("status") != "ok":

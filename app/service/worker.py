@@ -14,6 +14,7 @@ Messages are JSON over the pipe, never pickle: the parent treats whatever comes 
 from __future__ import annotations
 
 import json
+import linecache
 import os
 import signal
 import traceback
@@ -41,6 +42,7 @@ READABLE = default_readable()  # computed in the forkserver, while paths can sti
 
 torch.set_num_threads(1)
 warm.warm_up(traced)
+linecache.clearcache()  # the warm-up's tracebacks cached Grafo's own source: no program may read it
 
 
 def main(conn, config: WorkerConfig, run_dir: str) -> None:
