@@ -6,7 +6,11 @@ with 8 concurrent clients, and the peak memory of the server with all its proces
 and workers): the sum of RSS (counts pages shared between processes once per process) and of PSS
 (shares them out; the honest total).
 
-    .venv/bin/python bench/api_latency.py [--workers N] [--requests N] [--json]
+    .venv/bin/python bench/api_latency.py [--workers N] [--requests N] [--baseline REF] [--json]
+
+`--baseline REF` (default: the last commit with the allowlisted interpreter) also serves that
+commit from a temporary git worktree, with the same Python, and measures the lesson there in the
+same run: the before/after of the sandboxed real-Python runner. `--baseline none` skips it.
 
 Targets on a 2-core machine: lesson p50 under 15 ms, at least 150 traces/s with 8 clients.
 The client runs on the same machine and takes CPU from the server: the figures are conservative.
@@ -18,11 +22,13 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import signal
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -93,7 +99,10 @@ class MemorySampler(threading.Thread):
             time.sleep(0.05)
 
 
-def start_server(workers: int | None, cache_mb: int = 0) -> tuple[subprocess.Popen, str]:
+INTERPRETER_COMMIT = "5bf9468"  # the last commit that ran programs with the allowlisted interpreter
+
+
+def start_server(workers: int | None, cache_mb: int = 0, root: Path = ROOT) -> tuple[subprocess.Popen, str]:
     port = free_port()
     command = [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)]
     if workers:
@@ -102,9 +111,11 @@ def start_server(workers: int | None, cache_mb: int = 0) -> tuple[subprocess.Pop
     # request really runs in a worker.
     # The time limit and queue wait are raised so that a loaded machine slows the 1,000-op program
     # down instead of turning it into timeouts and 503s (the defaults are 5 s and 10 s).
+    # One address sends every request here, so the per-client share of workers is lifted.
     env = {**os.environ, "GRAFO_LOG_LEVEL": "warning", "GRAFO_RESULT_CACHE_MB": str(cache_mb),
-           "GRAFO_TIME_LIMIT_S": "30", "GRAFO_QUEUE_WAIT_S": "120"}
-    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+           "GRAFO_TIME_LIMIT_S": "30", "GRAFO_QUEUE_WAIT_S": "120", "GRAFO_MAX_RUNS_PER_CLIENT": "64",
+           "PYTHONPATH": str(root)}
+    server = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -118,14 +129,15 @@ def start_server(workers: int | None, cache_mb: int = 0) -> tuple[subprocess.Pop
 
 
 def tree_cpu_s(pid: int) -> float:
-    """CPU time (user + system) used so far by the server and every process below it."""
+    """CPU time (user + system) used so far by the server and every process below it, including
+    the single-use workers that have already exited (their parent's cutime and cstime)."""
     total = 0
     for member in process_tree(pid):
         try:
             fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])
+        total += sum(int(value) for value in fields[11:15])
     return total / os.sysconf("SC_CLK_TCK")
 
 
@@ -197,10 +209,14 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None, help="worker processes (default: one per core)")
     parser.add_argument("--requests", type=int, default=300, help="sequential lesson requests")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--baseline", default=INTERPRETER_COMMIT, help="git commit to compare the lesson with, or none")
     args = parser.parse_args()
 
     load = os.getloadavg()
+    before = measure_baseline(args) if args.baseline != "none" else None
     results = measure(args)
+    if before is not None:
+        results["lesson_before"] = before
     results["load"] = load
     cached = measure_cached(args)
     results["lesson_cached"] = cached
@@ -215,6 +231,14 @@ def main() -> None:
         print(f"{'':13s} 8 clients  {conc['traces_per_s']:8.1f} traces/s  ({conc['requests']} ok, {conc['non_200']} not 200 {conc['non_200_kinds'] or ''})")
         print(f"{'':13s} server CPU {conc['server_cpu_ms_per_request']:8.2f} ms/request (server + workers): "
               f"at most {conc['cpu_bound_traces_per_s']} traces/s on {os.cpu_count()} idle cores")
+    if before is not None:
+        seq, now = before["sequential"], results["lesson"]["sequential"]
+        print(f"lesson before ({args.baseline}, allowlisted interpreter): p50 {seq['p50_ms']:.2f} ms  p95 {seq['p95_ms']:.2f} ms;"
+              f" now (sandboxed real Python): p50 {now['p50_ms']:.2f} ms  p95 {now['p95_ms']:.2f} ms"
+              f"  ({now['p50_ms'] / seq['p50_ms']:.2f}x at p50)")
+    sandbox = results["machine"].get("sandbox_enter_ms")
+    if sandbox is not None:
+        print(f"entering the sandbox: {sandbox} ms per worker (median; paid before the request arrives)")
     memory = results["peak_memory_mib"]
     print(f"peak memory, server + forkserver + workers: RSS sum {memory['rss_sum']} MiB, PSS sum {memory['pss_sum']} MiB")
     print("lesson_cached: the same lesson with the result cache on (GRAFO_RESULT_CACHE_MB=64): "
@@ -233,6 +257,23 @@ def measure_cached(args) -> dict:
         server.wait(30)
 
 
+def measure_baseline(args) -> dict:
+    """The lesson, cache off, served by the baseline commit from a temporary worktree."""
+    worktree = Path(tempfile.mkdtemp(prefix="grafo-baseline-")) / "tree"
+    subprocess.run(["git", "worktree", "add", "--detach", str(worktree), args.baseline], cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        server, url = start_server(args.workers, root=worktree)
+        try:
+            return {"sequential": sequential(url, LESSON, args.requests)}
+        finally:
+            server.send_signal(signal.SIGINT)
+            server.wait(30)
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=ROOT, check=False)
+        shutil.rmtree(worktree.parent, ignore_errors=True)
+
+
 def measure(args) -> dict:
     """Cache off: every request runs the engine in a worker."""
     server, url = start_server(args.workers)
@@ -242,7 +283,8 @@ def measure(args) -> dict:
         health = httpx.get(url + "/api/health").json()
         big = thousand_op_program()
         results = {
-            "machine": {"cores": os.cpu_count(), "workers": health["pool"]["workers"], "torch": health["torch"]},
+            "machine": {"cores": os.cpu_count(), "workers": health["pool"]["workers"], "torch": health["torch"],
+                        "sandbox_enter_ms": health.get("sandbox", {}).get("enter_ms")},
             "lesson": {
                 "sequential": sequential(url, LESSON, args.requests),
                 "concurrent": with_cpu(server.pid, lambda: asyncio.run(concurrent(url, LESSON, 8, args.requests * 2))),

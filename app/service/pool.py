@@ -138,6 +138,7 @@ class WorkerPool:
             allow_unsandboxed=settings.allow_unsandboxed,
         )
         self.sandbox: dict = {}  # the last worker's sandbox report, for /api/health
+        self._enter_ms: list[float] = []  # how long the last workers took to enter it
         self.sandbox_refusal: str | None = None  # why programs are refused, when they are
         self._cond = threading.Condition()
         self._idle: list[_Worker] = []
@@ -190,8 +191,10 @@ class WorkerPool:
 
     def sandbox_state(self) -> dict:
         """What the workers' sandbox is made of, and whether programs run at all, for /api/health."""
+        times = sorted(self._enter_ms)
         return {"layers": self.sandbox, "refusal": self.sandbox_refusal,
-                "unsandboxed_allowed": self.settings.allow_unsandboxed}
+                "unsandboxed_allowed": self.settings.allow_unsandboxed,
+                "enter_ms": times[len(times) // 2] if times else None}
 
     def worker_pids(self) -> list[int]:
         with self._cond:
@@ -307,7 +310,10 @@ class WorkerPool:
 
     def _note_sandbox(self, handle: _Worker) -> None:
         """Keep the worker's sandbox report; refuse programs if it could not confine itself."""
-        self.sandbox = handle.sandbox
+        self.sandbox = {key: value for key, value in handle.sandbox.items() if key != "enter_ms"}
+        enter_ms = handle.sandbox.get("enter_ms")
+        if isinstance(enter_ms, (int, float)):
+            self._enter_ms = (self._enter_ms + [float(enter_ms)])[-100:]
         if handle.confined or self.settings.allow_unsandboxed:
             if not handle.confined and self.sandbox_refusal is None:
                 log.warning("running programs WITHOUT the kernel sandbox (allowed for trusted local use): %s",

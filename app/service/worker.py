@@ -17,6 +17,7 @@ import json
 import linecache
 import os
 import signal
+import time
 import traceback
 
 # Thread counts must be fixed before torch starts its pools; the server sets them too, before the
@@ -76,12 +77,13 @@ def _confine(conn, config: WorkerConfig, run_dir: str) -> tuple[dict, bool]:
         memory_bytes=config.memory_limit_bytes, file_size_bytes=config.file_size_bytes,
         open_files=config.open_files, keep_fds=(conn.fileno(),), niceness=WORKER_NICENESS,
     )
+    started = time.perf_counter()
     try:
         report = enter(policy)
     except SandboxError as error:
         partial = getattr(error, "report", None)
         return {**(partial.to_dict() if partial is not None else {}), "error": str(error)}, False
-    return report.to_dict(), report.confined
+    return {**report.to_dict(), "enter_ms": round((time.perf_counter() - started) * 1000, 3)}, report.confined
 
 
 def run_one(request: dict, config: WorkerConfig) -> tuple[dict, bytes | None]:
