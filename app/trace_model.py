@@ -104,6 +104,10 @@ class OpNode(Model):
                              "outermost first (`train`, `Net.forward`); empty at module level.")
     module: str | None = Field(default=None, description="Path of the nn.Module call it ran in, e.g. `net.fc1`.")
     module_class: str | None = Field(default=None, description="That module's class, e.g. `Linear`.")
+    site: str = Field(default="", description="Ops with the same site come from the same code position, call "
+                      "stack, module and op: the same step of a loop body in different iterations.")
+    occurrence: int = Field(default=0, description="How many times this site ran before (the loop "
+                            "iteration, counted per site, 0-based).")
 
 
 Node = TensorNode | OpNode

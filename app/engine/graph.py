@@ -68,6 +68,8 @@ class OpRecord:
     stack: tuple[str, ...] = ()
     module: str | None = None
     module_class: str | None = None
+    site: str = ""  # the same code position, call stack and op in every iteration
+    occurrence: int = 0  # how many times this site ran before this op
     grad_fn: object | None = None
     grad_fn_name: str | None = None
     internal_grad_fns: list[object] = field(default_factory=list)
@@ -80,6 +82,8 @@ class GraphBuilder:
         self.tensors: dict[str, TensorRecord] = {}
         self.ops: dict[str, OpRecord] = {}
         self.forward: list[str] = []
+        self._site_ids: dict[tuple, str] = {}
+        self._site_counts: dict[str, int] = {}
         self._current: dict[int, str] = {}  # id(tensor object) -> its latest node
         self._keep_alive: list[object] = []
         self.grad_fn_owner: dict[int, str] = {}  # id(autograd node) -> op id
@@ -182,6 +186,7 @@ class GraphBuilder:
             stack=site.stack if site else (), module=module[0] if module else None,
             module_class=module[1] if module else None,
         )
+        record.site, record.occurrence = self._site_of(site, op, module)
         self.ops[op_id] = record
         self.forward.append(op_id)
         label = labels.shorten((site.text if site else None) or op)
@@ -193,6 +198,16 @@ class GraphBuilder:
                 self.tensors[node_id].names = list(self.tensors[previous[id(tensor)]].names)
         self._attach_autograd(record, [tensor for _, tensor in outputs], input_tensors)
         return record
+
+    def _site_of(self, site: Site | None, op: str, module: tuple[str, str] | None) -> tuple[str, int]:
+        """A short stable id for (code position, call stack, module, op), and this op's occurrence of it."""
+        span = site.span if site else None
+        key = ((span.line, span.col, span.end_line, span.end_col) if span else None,
+               site.stack if site else (), module[0] if module else None, op)
+        site_id = self._site_ids.setdefault(key, f"s{len(self._site_ids)}")
+        occurrence = self._site_counts.get(site_id, 0)
+        self._site_counts[site_id] = occurrence + 1
+        return site_id, occurrence
 
     def _replay_template(self, value):
         return tree_map(lambda v: TensorRef(self._current[id(v)]) if isinstance(v, torch.Tensor) else v, value)

@@ -40,6 +40,7 @@ def _op_node(record: OpRecord) -> OpNode:
         internal_grad_fns=[type(node).__name__ for node in record.internal_grad_fns], saved=record.saved,
         inplace=record.inplace, inputs=list(record.inputs), outputs=list(record.outputs), span=record.span,
         source=record.source, stack=list(record.stack), module=record.module, module_class=record.module_class,
+        site=record.site, occurrence=record.occurrence,
     )
 
 
