@@ -25,6 +25,12 @@ COPY app ./app
 COPY templates ./templates
 COPY static ./static
 
+# Workers confine themselves with the kernel (app/sandbox): seccomp through Debian's libseccomp2,
+# which the slim image ships; importing the sandbox loads it, so a missing library fails the build.
+# Under Docker's default seccomp profile user namespaces are usually refused: workers then keep
+# Landlock (when the host kernel has it), seccomp and rlimits; /api/health lists what is on.
+RUN python -c "import app.sandbox"
+
 RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin grafo
 USER grafo
 
