@@ -23,6 +23,7 @@ class ProgramError(Exception):
         self.line = line
         self.col = col
         self.hint = hint  # a message key (app/teaching/messages.py) explaining a common autograd error
+        self.trace = None  # what the program did before the error (an app.trace_model.Trace), if anything
 
     def to_dict(self) -> dict:
         body = {"kind": self.kind, "message": self.message, "line": self.line, "col": self.col}

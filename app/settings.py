@@ -42,6 +42,9 @@ class Limits:
     max_output_lines: int = 500
     time_limit_s: float = 5.0
     value_preview_elements: int = 1_000
+    detailed_passes: int = 6  # backward passes kept in full (the first, the last, any asked for)
+    detail_ops: int = 3_000  # past this many ops, the first run keeps only summaries
+    max_pass_summaries: int = 20_000
     gradcheck_max_elements: int = 64
     seed: int = 0
 

@@ -1,4 +1,9 @@
-"""The trace contract (version 1): what the engine returns and what the REST API sends.
+"""The trace contract (version 2): what the engine returns and what the REST API sends.
+
+Version 2 (real Python): `passes` and `backward` hold the *detailed* passes only (the first, the last
+and any asked for); `summaries` has one cheap line per pass; `updates` are optimizer and manual
+parameter updates; a non-leaf tensor's `grad` is its gradient in the last pass that reached it; a
+trace sent with an error (`error`) is the part of the program that ran.
 
 A trace is a bipartite graph of tensor nodes and op nodes, plus the order things happened in:
 forward steps in execution order, backward steps in the order the autograd engine really ran them.
@@ -14,7 +19,7 @@ from typing import Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
-TRACE_VERSION = 1
+TRACE_VERSION = 2
 
 # A number as it travels in JSON: finite floats and ints as themselves, non-finite floats as strings.
 Number = Union[bool, int, float, Literal["nan", "inf", "-inf"]]
@@ -75,7 +80,8 @@ class TensorNode(Model):
     grad: TensorValue | None = Field(
         default=None,
         description="Leaves: `.grad` as torch holds it when the program ends. Other tensors: "
-        "dJ/d(tensor) summed over the recorded backward passes.",
+        "dJ/d(tensor) in the last recorded backward pass that reached it (contributions within that "
+        "pass summed).",
     )
     requires_grad: bool
     is_leaf: bool
@@ -203,6 +209,7 @@ class BackwardStep(Model):
     )
     span: Span | None = Field(default=None, description="A custom autograd.Function's step: where its "
                               "`backward` is written in the program.")
+    failed: bool = Field(default=False, description="This step raised the error the program stopped with.")
     explanation: StepExplanation | None = Field(default=None, description="The chain rule at this step.")
 
 
@@ -214,7 +221,61 @@ class BackwardPass(Model):
     retain_graph: bool = False
     span: Span | None = None
     steps: list[int] = Field(default_factory=list, description="Indices into `backward`.")
+    completed: bool = Field(default=True, description="False when backward raised part way (see the trace's `error`).")
 
+
+class PassSummary(Model):
+    """Every backward pass, detailed or not: the loss, and four numbers per parameter for charts.
+
+    The per-parameter lists follow `Trace.summary_params` (a pass that did not reach a parameter has
+    None there; parameters first seen later are missing from earlier, shorter lists)."""
+
+    index: int
+    root: str | None = Field(description="Name of the tensor backward ran from, when it has one.")
+    loss: Number | None = Field(description="The root's value when it has one element (its mean otherwise).")
+    line: int | None = None
+    detailed: bool = Field(description="Its graph, values, backward steps and updates are in the trace.")
+    nonfinite: bool = Field(default=False, description="A parameter's value or gradient, or the loss, was NaN or ±Inf.")
+    values: list[Number | None] = Field(default_factory=list, description="Each parameter's mean value "
+                                        "when backward ran (the value itself for one element).")
+    norms: list[Number | None] = Field(default_factory=list, description="Each parameter's L2 norm.")
+    grads: list[Number | None] = Field(default_factory=list, description="The mean of the gradient this "
+                                       "pass gave each parameter (the gradient itself for one element).")
+    grad_norms: list[Number | None] = Field(default_factory=list, description="Its L2 norm.")
+
+
+class SummaryParam(Model):
+    name: str
+    numel: int
+
+
+class ParamUpdate(Model):
+    """One parameter changed by an update step: before, the gradient used, after, the state used."""
+
+    name: str
+    before: TensorValue
+    grad: TensorValue | None = None
+    after: TensorValue
+    node_before: str | None = Field(default=None, description="Tensor node of the value before, when drawn.")
+    node_after: str | None = Field(default=None, description="Tensor node of the value after, when drawn.")
+    state: dict[str, TensorValue] = Field(default_factory=dict, description="Optimizer state after the step "
+                                          "(`momentum_buffer`, `exp_avg`, `exp_avg_sq`).")
+    text: str | None = Field(default=None, description="The rule with its numbers, e.g. "
+                             "`w ← w − lr·dJ/dw = 1 − 0.01·(−28) = 1.28`, for one-element SGD updates.")
+
+
+class UpdateStep(Model):
+    """What happens to parameters after a backward pass: `optimizer.step()`, `w -= lr * w.grad`, zero_grad."""
+
+    index: int
+    pass_index: int | None = Field(description="The pass whose gradients it used (the last one before it).")
+    kind: Literal["optimizer", "manual", "zero_grad"]
+    optimizer: str | None = Field(default=None, description="e.g. `SGD`, `Adam`.")
+    hyper: dict[str, Number | str | None] = Field(default_factory=dict, description="lr, momentum, betas...")
+    span: Span | None = None
+    params: list[ParamUpdate] = Field(default_factory=list)
+    cleared: list[str] = Field(default_factory=list, description="zero_grad: the parameters whose .grad was "
+                               "set to None or zeroed.")
 
 class GradCheckElement(Model):
     index: list[int]
@@ -254,22 +315,30 @@ class Stats(Model):
     statements: int
     ops: int
     tensors: int
-    backward_passes: int
+    backward_passes: int = Field(description="Every pass the program ran (detailed or not).")
     backward_steps: int
     elapsed_ms: float
+    runs: int = Field(default=1, description="2 when a second, identical run recorded passes the first "
+                      "could not keep in detail.")
 
 
 class Trace(Model):
-    version: Literal[1] = TRACE_VERSION
+    version: Literal[2] = TRACE_VERSION
     nodes: list[Node]
     edges: list[Edge]
     forward: list[ForwardStep]
     backward: list[BackwardStep]
-    passes: list[BackwardPass] = Field(default_factory=list)
+    passes: list[BackwardPass] = Field(default_factory=list, description="The detailed passes.")
+    summaries: list[PassSummary] = Field(default_factory=list, description="One per pass, in order.")
+    summary_params: list[SummaryParam] = Field(default_factory=list, description="The parameters the "
+                                               "summaries' lists follow, in order.")
+    updates: list[UpdateStep] = Field(default_factory=list, description="After the detailed passes.")
     gradcheck: GradCheck | None = None
     output: list[str] = Field(default_factory=list, description="Lines the program printed.")
     warnings: list[TraceWarning] = Field(default_factory=list)
     stats: Stats
+    error: ErrorBody | None = Field(default=None, description="Set on a trace sent with an error: the "
+                                    "program stopped there, and the trace is what ran before.")
 
 
 class ErrorBody(Model):
@@ -285,3 +354,8 @@ class ErrorResponse(Model):
     """What every program error looks like on the wire (CLI stdout and API status 400)."""
 
     error: ErrorBody
+    trace: Trace | None = Field(default=None, description="What the program did before the error "
+                                "(its graph as far as it ran), when there is anything to show.")
+
+
+Trace.model_rebuild()  # `error` refers to ErrorBody, defined after Trace

@@ -64,17 +64,18 @@ class BackwardRecorder:
         self._kept_elements = 0
 
     def run(self, roots: list[torch.Tensor], seeds: list[torch.Tensor | None], call: Callable[[], object],
-            span: Span | None, implicit: bool, retain_graph: bool | None = None):
+            span: Span | None, implicit: bool, retain_graph: bool | None = None, index: int | None = None):
         """Run `call()` (a `backward()` or `autograd.grad`) from `roots` with every step recorded.
 
-        torch's errors propagate unchanged; the pass is kept only when the call returned.
+        `index` is the pass's number among all the program's passes. torch's errors propagate
+        unchanged; a pass that raised is kept, marked not completed, with the step that failed.
         """
         root = roots[0]
         root_id = self.graph.source_node(root)
         self.graph.tensors[root_id].is_root = True
         with self.paused():
             seed = seeds[0] if seeds and seeds[0] is not None else torch.ones_like(root)
-            model = BackwardPass(index=len(self.passes), root=root_id, seed=summarize(seed, self._preview),
+            model = BackwardPass(index=len(self.passes) if index is None else index, root=root_id, seed=summarize(seed, self._preview),
                                  implicit=implicit, retain_graph=bool(retain_graph), span=span)
             record = PassRecord(model=model, root_tensor=root, seed=seed.detach())
         targets = self._autograd_targets()
@@ -84,10 +85,16 @@ class BackwardRecorder:
             handles.append(node.register_hook(self._hook(node, targets)))
         try:
             result = call()
+        except BaseException:
+            record.model.completed = False
+            for step in self._open_steps.values():
+                step.failed = True  # entered, never left: the node whose backward raised
+            raise
         finally:
             for handle in handles:
                 handle.remove()
-        self.passes.append(record)
+            self._open_steps.clear()
+            self.passes.append(record)
         return result
 
     def _autograd_targets(self) -> dict[tuple[int, int], str]:
@@ -133,7 +140,10 @@ class BackwardRecorder:
     def _add_to_tensor_grad(self, target: str, grad: torch.Tensor, record: PassRecord, is_leaf: bool) -> None:
         tensor_record = self.graph.tensors[target]
         grad = grad.detach()
-        tensor_record.grad_sum = grad.clone() if tensor_record.grad_sum is None else tensor_record.grad_sum + grad
+        if tensor_record.grad_pass != record.model.index or tensor_record.grad_sum is None:
+            tensor_record.grad_sum, tensor_record.grad_pass = grad.clone(), record.model.index  # a new pass
+        else:
+            tensor_record.grad_sum = tensor_record.grad_sum + grad  # another use of it in the same pass
         if is_leaf:
             previous = record.leaf_grads.get(target)
             record.leaf_grads[target] = grad.clone() if previous is None else previous + grad

@@ -44,7 +44,8 @@ class TensorRecord:
     producer: str | None = None
     names: list[str] = field(default_factory=list)
     snapshot: torch.Tensor | None = None  # the value when made, for replays (sources only)
-    grad_sum: torch.Tensor | None = None  # dJ/d(tensor), summed over backward passes
+    grad_sum: torch.Tensor | None = None  # dJ/d(tensor) in the last pass that reached it (summed within it)
+    grad_pass: int | None = None  # which pass `grad_sum` is from
     is_root: bool = False
     autograd_key: tuple[int, int] | None = None  # (id(grad_fn), output_nr) when made by autograd
 

@@ -9,7 +9,6 @@ custom `autograd.Function`s are recorded as one op by wrapping `Function.apply` 
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
 from typing import Callable
 
 import torch
@@ -20,6 +19,7 @@ from app.engine.graph import GraphBuilder
 from app.engine.modules import ModuleTracker
 from app.engine.naming import name_in_frame
 from app.engine.sites import Site, SiteFinder
+from app.engine.updates import UpdateRecorder
 
 # Property reads that make a new tensor worth drawing (a transpose is a real view op).
 _RECORDED_PROPERTIES = {"T", "mT", "H", "mH"}
@@ -28,10 +28,22 @@ _FLAG_CALLS = {"requires_grad_", "retain_grad"}
 _NEVER_RECORDED = {"__repr__", "__format__", "__str__", "numpy", "tolist", "item", "__bool__", "__len__",
                    "__reduce_ex__", "__deepcopy__", "__hash__", "__index__", "__int__", "__float__"}
 AUTOGRAD_CALLS = (torch.Tensor.backward, torch.autograd.backward, torch.autograd.grad)
+_LIGHT_WATCH = {"__set__", "__get__", "requires_grad_", "retain_grad"}  # flags, cleared and read grads
+_INPLACE_OPERATORS = {"__iadd__", "__isub__", "__imul__", "__itruediv__", "__idiv__", "__ipow__", "__setitem__"}
+
+
+def _is_inplace(name: str) -> bool:
+    return (name.endswith("_") and not name.startswith("__")) or name in _INPLACE_OPERATORS
 
 
 def _is_property_read(func) -> bool:
     return getattr(func, "__name__", None) == "__get__"
+
+
+def _is_grad_cleared(func, args) -> bool:
+    """`x.grad = None`: what `zero_grad()` does to every parameter."""
+    return (getattr(func, "__name__", None) == "__set__" and _property_name(func) == "grad"
+            and len(args) > 1 and args[1] is None)
 
 
 def _is_flag_write(func) -> bool:
@@ -43,16 +55,36 @@ def _property_name(func) -> str | None:
     return getattr(getattr(func, "__self__", None), "__name__", None)
 
 
+class Paused:
+    """`with recorder.paused:`: Grafo's own torch work is not recorded. A class, not a generator-based
+    context manager: it runs around every op of every iteration of a training loop."""
+
+    def __init__(self, recorder: "ForwardRecorder"):
+        self.recorder = recorder
+        self._saved: list[bool] = []
+
+    def __call__(self) -> "Paused":
+        return self
+
+    def __enter__(self) -> None:
+        self._saved.append(self.recorder.enabled)
+        self.recorder.enabled = False
+
+    def __exit__(self, *exc) -> None:
+        self.recorder.enabled = self._saved.pop()
+
+
 class ForwardRecorder(TorchFunctionMode):
-    def __init__(self, graph: GraphBuilder, sites: SiteFinder, modules: ModuleTracker,
-                 assignments: dict[tuple, str], paused: Callable[[], AbstractContextManager],
-                 on_autograd: Callable, on_grad_read: Callable[[torch.Tensor], None]):
+    def __init__(self, graph: GraphBuilder, sites: SiteFinder, modules: ModuleTracker, updates: UpdateRecorder,
+                 assignments: dict[tuple, str], on_autograd: Callable, on_grad_read: Callable[[torch.Tensor], None]):
         super().__init__()
         self.graph = graph
+        self.updates = updates
+        self.detail = True  # record ops in full now (the plan decides at each pass's end)
         self.sites = sites
         self.modules = modules
         self.assignments = assignments  # span of a right-hand side -> the name it is assigned to
-        self.paused = paused
+        self.paused = Paused(self)
         self.on_autograd = on_autograd
         self.on_grad_read = on_grad_read
         self.enabled = True
@@ -61,22 +93,38 @@ class ForwardRecorder(TorchFunctionMode):
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
-        if self.enabled and func in AUTOGRAD_CALLS:
+        if not self.enabled:
+            return func(*args, **kwargs)
+        if func in AUTOGRAD_CALLS:
             return self.on_autograd(func, args, kwargs)
+        pending = None
+        name = getattr(func, "__name__", "")
+        inplace = _is_inplace(name)
+        if inplace and args and isinstance(args[0], torch.Tensor):
+            with self.paused:
+                pending = self.updates.before_inplace(args[0])
         result = func(*args, **kwargs)
-        if self.enabled:
-            with self.paused():  # summarising values is Grafo's work, not the program's
-                self._observe(func, args, kwargs, result)
+        if self.detail or inplace or name in _LIGHT_WATCH:  # between detailed passes, only updates matter
+            with self.paused:  # summarising values is Grafo's work, not the program's
+                self._observe(func, name, args, kwargs, result)
+                if pending is not None:
+                    self.updates.after_inplace(pending)
         return result
 
     # --- what is recorded ----------------------------------------------------------------
-    def _observe(self, func, args, kwargs, result) -> None:
-        name = getattr(func, "__name__", "")
+    def _observe(self, func, name, args, kwargs, result) -> None:
         if name in _NEVER_RECORDED:
             return
         if name in _FLAG_CALLS or _is_flag_write(func):
             self.graph.refresh_flags(args[0])
             return
+        if _is_grad_cleared(func, args):
+            self.updates.grad_cleared(args[0])
+            return
+        if args and isinstance(args[0], torch.Tensor) and (param := self.updates.grad_of(args[0], name)) is not None:
+            self.updates.grad_cleared(param)
+        if not self.detail or self.updates.in_step:
+            return  # a pass kept only as a summary, or an optimizer's own arithmetic
         if _is_property_read(func) and _property_name(func) not in _RECORDED_PROPERTIES:
             if _property_name(func) == "grad" and args and isinstance(args[0], torch.Tensor):
                 self.on_grad_read(args[0])

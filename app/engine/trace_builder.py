@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from app.engine.graph import GraphBuilder, OpRecord, TensorRecord
 from app.engine.values import summarize
-from app.trace_model import Edge, ForwardStep, GradCheck, OpNode, Stats, TensorNode, Trace
+from app.trace_model import (Edge, ForwardStep, GradCheck, OpNode, ParamUpdate, Stats, TensorNode, Trace,
+                             UpdateStep)
 
 
 def _role(record: TensorRecord) -> str:
@@ -64,23 +65,48 @@ def _nodes_in_creation_order(graph: GraphBuilder) -> list:
     return ordered
 
 
-def build_trace(run, statements: int, gradcheck: GradCheck | None, elapsed_ms: float) -> Trace:
+def _update_steps(run) -> list[UpdateStep]:
+    preview = run.limits.value_preview_elements
+    steps = []
+    for record in run.updates.records:
+        params = [ParamUpdate(
+            name=change.name, before=summarize(change.before, preview),
+            grad=None if change.grad is None else summarize(change.grad, preview),
+            after=summarize(change.after if change.after is not None else change.before, preview),
+            node_before=change.node_before, node_after=change.node_after,
+            state={key: summarize(value, preview) for key, value in change.state.items()},
+        ) for change in record.changes]
+        steps.append(UpdateStep(index=len(steps), pass_index=record.pass_index, kind=record.kind,
+                                optimizer=record.optimizer, hyper=record.hyper, span=record.span, params=params,
+                                cleared=list(record.cleared)))
+    return steps
+
+
+def build_trace(run, info, gradcheck: GradCheck | None, elapsed_ms: float) -> Trace:
+    """The trace of `run` (its graph, steps, updates) with what `info` saw of the whole program
+    (output, warnings, every pass's summary): the same run, or the first of two runs."""
     graph = run.graph
     recorder = run.backward_recorder
     with run.paused():
         nodes = _nodes_in_creation_order(graph)
+        updates = _update_steps(run)
+    summaries = [summary.model_copy(update={"detailed": summary.index in run.plan.detailed})
+                 for summary in info.summaries.items]
     return Trace(
         nodes=nodes,
         edges=_edges(graph),
         forward=[ForwardStep(index=i, op=op_id) for i, op_id in enumerate(graph.forward)],
         backward=recorder.steps,
         passes=[record.model for record in recorder.passes],
+        summaries=summaries,
+        summary_params=list(info.summaries.params),
+        updates=updates,
         gradcheck=gradcheck,
-        output=run.output.finish(),
-        warnings=run.warnings,
+        output=info.output.finish(),
+        warnings=info.warnings,
         stats=Stats(
-            statements=statements, ops=len(graph.ops), tensors=len(graph.tensors),
-            backward_passes=len(recorder.passes), backward_steps=len(recorder.steps),
-            elapsed_ms=round(elapsed_ms, 3),
+            statements=len(run.program.tree.body), ops=len(graph.ops), tensors=len(graph.tensors),
+            backward_passes=info.completed_passes, backward_steps=len(recorder.steps),
+            elapsed_ms=round(elapsed_ms, 3), runs=1 if run is info else 2,
         ),
     )

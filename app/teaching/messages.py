@@ -138,6 +138,27 @@ MESSAGES: dict[str, dict[str, str]] = {
                  "gradientes das folhas. Correção: chame .retain_grad() nele antes do backward(), ou veja a "
                  "tabela de backprop à mão, que mostra dJ/d(tensor) para todo tensor.",
     },
+    "second_run_failed": {
+        "en": "The program made more backward passes than Grafo keeps in full from one run, and running it "
+              "again to record the last ones failed: the first passes are shown in full, every pass in the "
+              "loss chart.",
+        "pt-BR": "O programa fez mais passadas de backward do que o Grafo guarda por inteiro numa execução, e "
+                 "executá-lo de novo para gravar as últimas falhou: as primeiras passadas aparecem por inteiro, "
+                 "todas no gráfico da perda.",
+    },
+    "not_deterministic": {
+        "en": "Grafo ran the program twice to record its last pass in full, and it ran differently the second "
+              "time (randomness without a seed, the clock...): the first passes are shown in full instead.",
+        "pt-BR": "O Grafo executou o programa duas vezes para gravar a última passada por inteiro, e ele se "
+                 "comportou diferente na segunda vez (aleatoriedade sem semente, o relógio...): as primeiras "
+                 "passadas aparecem por inteiro no lugar.",
+    },
+    "values_summarised": {
+        "en": "This trace was large, so each value is shown with at most {count} numbers (its shape, minimum, "
+              "maximum and mean are exact).",
+        "pt-BR": "Este traço era grande, então cada valor aparece com no máximo {count} números (a forma, o "
+                 "mínimo, o máximo e a média são exatos).",
+    },
     "grad_of_constant": {
         "en": "{name}.grad is None because {name} does not require grad: it was mixed into the computation "
               "as a constant, so no gradient reaches it. Fix: create it with requires_grad=True if you "

@@ -241,7 +241,7 @@ def test_svg_and_png_downloads_are_valid(lesson, tmp_path):
         page.click("[data-export=json]")
     trace_path = tmp_path / "trace.json"
     info.value.save_as(trace_path)
-    assert json.loads(trace_path.read_text())["version"] == 1
+    assert json.loads(trace_path.read_text())["version"] == 2
 
 
 def test_hide_constants_and_presentation_mode(lesson):

@@ -20,7 +20,7 @@ def test_trace_from_a_file(tmp_path):
     done = run_cli(str(program))
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
-    assert result["version"] == 1
+    assert result["version"] == 2
     j = [n for n in result["nodes"] if n["kind"] == "tensor" and n["name"] == "J"][0]
     assert j["value"]["data"] == 14.0
 
