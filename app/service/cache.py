@@ -29,7 +29,7 @@ class ResultCache:
 
     @staticmethod
     def key(request: TraceRequest) -> bytes:
-        fields = [request.source, request.root, request.gradcheck, repr(request.eps)]
+        fields = [request.source, request.root, request.gradcheck, repr(request.eps), sorted(set(request.passes))]
         return hashlib.sha256(json.dumps(fields).encode()).digest()
 
     def get(self, key: bytes) -> bytes | None:

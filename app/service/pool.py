@@ -69,6 +69,7 @@ class RunOutcome:
     error: dict | None = None
     detail: str | None = None  # for the server log only
     cached: bool = False
+    partial: bytes | None = None  # with an error: the trace of what the program did before it
 
 
 class _Worker:
@@ -260,9 +261,17 @@ class WorkerPool:
             if error.kind in SERVER_KINDS:  # the program could have written it: only the server says these
                 raise ChannelError(f"a worker may not report {error.kind!r}")
             detail = envelope.get("detail") if isinstance(envelope.get("detail"), str) else None
-            return RunOutcome(error=error.model_dump(exclude_none=True), detail=detail)
+            partial = self._read_trace(handle, remaining_s) if envelope.get("partial") is True else None
+            if isinstance(partial, RunOutcome):
+                partial = None  # too large or too slow: the error alone is still worth sending
+            return RunOutcome(error=error.model_dump(exclude_none=True), detail=detail, partial=partial)
         if envelope.get("status") != "ok":
             raise ChannelError("the worker's answer had no known status")
+        body = self._read_trace(handle, remaining_s)
+        return body if isinstance(body, RunOutcome) else RunOutcome(body=body)
+
+    def _read_trace(self, handle: _Worker, remaining_s: float) -> bytes | RunOutcome:
+        """The trace's JSON bytes, size-capped and validated; a RunOutcome when it cannot be had."""
         if not handle.conn.poll(max(0.0, remaining_s)):
             return self._timed_out(handle)
         try:
@@ -276,7 +285,7 @@ class WorkerPool:
             Trace.model_validate_json(body)
         except ValidationError:
             raise ChannelError("the trace from the worker is not a valid trace") from None
-        return RunOutcome(body=body)
+        return body
 
     def _timed_out(self, handle: _Worker) -> RunOutcome:
         handle.kill()

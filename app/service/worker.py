@@ -95,14 +95,16 @@ def run_one(request: dict, config: WorkerConfig) -> tuple[dict, bytes | None]:
             gradcheck=bool(request.get("gradcheck", True)),
             eps=request.get("eps", 1e-3),
             limits=config.limits,
+            passes=[k for k in request.get("passes") or [] if isinstance(k, int)],
         )
         if not isinstance(result, Trace):
             raise TypeError(f"engine returned {type(result).__name__}, not Trace")
         body = encode_within(result, config.max_trace_bytes)
     except ProgramError as error:
+        partial = _partial_body(error, config.max_trace_bytes)
         if error.kind == "runtime" and _is_alloc_failure(error.message):
             error = ProgramError("limit", _memory_error().message, error.line, error.col)
-        return _error(error), None
+        return {**_error(error), "partial": partial is not None}, partial
     except MemoryError:
         return _error(_memory_error()), None
     except BaseException as error:  # noqa: BLE001 - a program must never take the service down
@@ -127,6 +129,16 @@ def encode_within(result: Trace, max_bytes: int) -> bytes:
     if len(body) <= max_bytes:
         return body
     raise ProgramError("limit", f"the trace is larger than {max_bytes:,} bytes even with values summarised")
+
+
+def _partial_body(error: ProgramError, max_bytes: int) -> bytes | None:
+    """The trace of what ran before the error, when there is one and it fits."""
+    if getattr(error, "trace", None) is None:
+        return None
+    try:
+        return encode_within(error.trace, max_bytes)
+    except ProgramError:
+        return None
 
 
 def _error(error: ProgramError) -> dict:
