@@ -74,7 +74,7 @@ def _update_steps(run) -> list[UpdateStep]:
             grad=None if change.grad is None else summarize(change.grad, preview),
             after=summarize(change.after if change.after is not None else change.before, preview),
             node_before=change.node_before, node_after=change.node_after,
-            state={key: summarize(value, preview) for key, value in change.state.items()},
+            state={key: summarize(value, preview) for key, value in change.state.items()}, text=change.text,
         ) for change in record.changes]
         steps.append(UpdateStep(index=len(steps), pass_index=record.pass_index, kind=record.kind,
                                 optimizer=record.optimizer, hyper=record.hyper, span=record.span, params=params,

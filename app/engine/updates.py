@@ -36,6 +36,7 @@ class ParamChange:
     state: dict[str, torch.Tensor] = field(default_factory=dict)
     node_before: str | None = None
     node_after: str | None = None
+    text: str | None = None  # the rule with its numbers (written by the teaching layer)
 
 
 @dataclass

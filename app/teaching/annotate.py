@@ -15,12 +15,14 @@ from app.errors import ProgramError
 from app.teaching import hints
 from app.teaching.explain import explain_steps
 from app.teaching.sentences import add_gradcheck_sentences
+from app.teaching.updates import explain_updates
 from app.trace_model import Trace
 
 
 def annotate(run, gradcheck) -> None:
     with run.paused(), torch.no_grad():
         explain_steps(run)
+        explain_updates(run)
         if gradcheck is not None:
             add_gradcheck_sentences(run, gradcheck)
     for warning in run.warnings:

@@ -42,6 +42,8 @@ class Reference:
     grads: dict[str, list[float] | None]
     values: dict[str, float] = field(default_factory=dict)
     stderr: str = ""
+    losses: list[float] = field(default_factory=list)  # each backward's root (its mean), in order
+    params: dict[str, list[float]] = field(default_factory=dict)  # each leaf parameter's final value
 
 
 class PlainRunError(RuntimeError):
@@ -62,6 +64,29 @@ def write(result):
         json.dump(result, handle)
 
 
+import torch as _torch
+
+losses = []
+_backward, _grad = _torch.autograd.backward, _torch.autograd.grad
+
+
+def _note(roots):
+    roots = [roots] if isinstance(roots, _torch.Tensor) else list(roots)
+    losses.append(float(roots[0].detach().double().mean()))
+
+
+def _recorded_backward(tensors, *args, **kwargs):
+    _note(tensors)
+    return _backward(tensors, *args, **kwargs)
+
+
+def _recorded_grad(outputs, *args, **kwargs):
+    _note(outputs)
+    return _grad(outputs, *args, **kwargs)
+
+
+_torch.autograd.backward, _torch.autograd.grad = _recorded_backward, _recorded_grad  # Tensor.backward calls it
+
 with open(program_path, encoding="utf-8") as handle:
     source = handle.read()
 sys.argv = [program_path]
@@ -80,7 +105,7 @@ except BaseException:
     sys.exit(3)
 sys.stdout.flush()
 
-grads, values = {}, {}
+grads, values, params = {}, {}, {}
 torch = sys.modules.get("torch")
 
 
@@ -96,17 +121,19 @@ for name, value in list(namespace.items()):
     if torch is not None and isinstance(value, torch.nn.Module):
         for param_name, param in value.named_parameters():
             grads[f"{name}.{param_name}"] = flat(param.grad)
+            params[f"{name}.{param_name}"] = flat(param)
         continue
     if torch is not None and isinstance(value, torch.Tensor):
         if value.is_leaf and value.requires_grad:
             grads[name] = flat(value.grad)
+            params[name] = flat(value)
         if value.dim() == 0 and value.is_floating_point() and LOSS_LIKE.search(name):
             values[name] = float(value.detach())
         continue
     if isinstance(value, float) and LOSS_LIKE.search(name):
         values[name] = value
 
-write({"grads": grads, "values": values})
+write({"grads": grads, "values": values, "losses": losses, "params": params})
 '''
 
 
@@ -152,4 +179,5 @@ def run_plain(path_or_source: str | os.PathLike, timeout_s: float = 30) -> Refer
     if done.returncode != 0 or result is None or "error" in result:
         detail = (result or {}).get("error") or stderr[-3000:] or f"exit status {done.returncode}"
         raise PlainRunError(f"{label}: plain run failed:\n{detail}")
-    return Reference(output=_lines(stdout), grads=result["grads"], values=result["values"], stderr=stderr)
+    return Reference(output=_lines(stdout), grads=result["grads"], values=result["values"], stderr=stderr,
+                     losses=result["losses"], params=result["params"])
