@@ -8,6 +8,8 @@ from typing import Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from app.service.text import clean_text
+
 Scalar = Union[bool, int, float, str, None]
 
 
@@ -34,7 +36,7 @@ class TraceRequest(BaseModel):
         build one error per key (a 128 KiB body holds 15,000 of them)."""
         unknown = data.keys() - REQUEST_FIELDS if isinstance(data, dict) else ()
         if unknown:
-            shown = [str(key)[:40] for key in islice((key for key in data if key in unknown), 5)]
+            shown = [clean_text(str(key)[:40]) for key in islice((key for key in data if key in unknown), 5)]
             names = ", ".join(shown) + (f" and {len(unknown) - len(shown):,} more" if len(unknown) > 5 else "")
             raise PydanticCustomError("extra_forbidden", "unknown fields: {names}", {"names": names})
         return data

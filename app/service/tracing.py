@@ -37,6 +37,9 @@ UNEXPECTED = "the program could not be traced (an unexpected error inside Grafo 
 CACHEABLE_SOURCES = frozenset(example.source for example in EXAMPLES)
 MAX_MESSAGE_CHARS = 4000  # a worker's error message, as sent to the client
 CHUNK_BYTES = 64 * 1024  # a trace is sent in pieces, so a client that does not read holds one piece
+# Read once, without importing torch in the server process: /api/health opens no file (it must
+# answer even when every file descriptor is taken).
+TORCH_VERSION = metadata.version("torch")
 
 
 class TraceService:
@@ -49,8 +52,10 @@ class TraceService:
         self.admission = FairAdmission(settings.worker_count, settings.worker_count + settings.queue_size,
                                        settings.runs_per_client)
         self.cache = ResultCache(settings.result_cache_mb * 1024 * 1024)
-        # One thread per admitted request: each blocks on its worker's pipe, not on the loop.
-        self._threads = ThreadPoolExecutor(max_workers=self.admission.capacity, thread_name_prefix="grafo-run")
+        # One thread per run slot (the admission gate lets no more runs start): each blocks on its
+        # worker's pipe, not on the loop. Few, long-lived threads also keep the memory that
+        # allocators hold per thread (decoding and validating traces) from multiplying.
+        self._threads = ThreadPoolExecutor(max_workers=settings.worker_count, thread_name_prefix="grafo-run")
         self.started = False
 
     def start(self) -> None:
@@ -105,7 +110,7 @@ class TraceService:
             status=status,
             version=__version__,
             python=platform.python_version(),
-            torch=metadata.version("torch"),  # without importing torch in the server process
+            torch=TORCH_VERSION,
             pool=state,
             cache=CacheState(max_bytes=self.cache.max_bytes),
             limits=self.limits.as_dict(),

@@ -3,6 +3,7 @@ after every hostile case, and the report printed at the end of the test session.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -210,3 +211,49 @@ def _dechunk(data: bytes) -> bytes:
         out.extend(data[:size])
         data = data[size + 2:]
     return bytes(out)
+
+
+# Probes /api/health every `every` seconds on one keep-alive connection, for `duration` seconds or
+# until it gets SIGTERM, then prints the latencies (ms) and failures as JSON. A process of its own,
+# so that what it measures is the server, not the GIL of a test process busy with many clients.
+PROBER = """
+import http.client, json, signal, sys, time
+port, duration, every = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
+stopped = []
+signal.signal(signal.SIGTERM, lambda *_: stopped.append(True))
+latencies, failures = [], []
+end = time.monotonic() + duration
+connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+while time.monotonic() < end and not stopped:
+    started = time.perf_counter()
+    try:
+        connection.request("GET", "/api/health")
+        response = connection.getresponse()
+        response.read()
+        latencies.append((time.perf_counter() - started) * 1000)
+        if response.status != 200:
+            failures.append(response.status)
+    except Exception as error:
+        failures.append(repr(error))
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    time.sleep(every)
+print(json.dumps({"latencies": latencies, "failures": failures}))
+"""
+
+
+def start_prober(port: int, duration_s: float, every_s: float) -> subprocess.Popen:
+    """The health prober, running; `finish_prober` stops it early and returns its figures."""
+    return subprocess.Popen([sys.executable, "-c", PROBER, str(port), str(duration_s), str(every_s)],
+                            stdout=subprocess.PIPE, text=True)
+
+
+def finish_prober(prober: subprocess.Popen, stop: bool = True, timeout_s: float = 90) -> dict:
+    """{"latencies": [ms...], "failures": [...]} once the prober ends (at once if `stop`)."""
+    if stop:
+        prober.terminate()
+    return json.loads(prober.communicate(timeout=timeout_s)[0])
+
+
+def p99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]

@@ -13,10 +13,8 @@ from __future__ import annotations
 import os
 import random
 import signal
-import json
 import statistics
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -24,7 +22,8 @@ from collections import Counter
 import httpx
 import pytest
 
-from tests.security.harness import REPORT, Server, check_good_trace, good_program, raw_request
+from tests.security.harness import (REPORT, Server, check_good_trace, finish_prober, good_program, p99 as p99_of,
+                                    raw_request, start_prober)
 
 DURATION_S = 30.0
 KILL_EVERY_S = 3.0
@@ -114,34 +113,10 @@ def _client(server: Server, role: str, index: int, stop: threading.Event, stats:
             stats.record(role, response.status_code, failure)
 
 
-# The health prober runs in its own process, so what it measures is the server, not this process's
-# GIL (shared with 16 client threads). It prints one line of JSON: latencies in ms and failures.
-PROBER = """
-import http.client, json, sys, time
-port, duration, every = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
-latencies, failures = [], []
-end = time.monotonic() + duration
-connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-while time.monotonic() < end:
-    started = time.perf_counter()
-    try:
-        connection.request("GET", "/api/health")
-        response = connection.getresponse()
-        response.read()
-        latencies.append((time.perf_counter() - started) * 1000)
-        if response.status != 200:
-            failures.append(response.status)
-    except Exception as error:
-        failures.append(repr(error))
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    time.sleep(every)
-print(json.dumps({"latencies": latencies, "failures": failures}))
-"""
-
-
 def _start_prober(server: Server) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", PROBER, str(server.port), str(DURATION_S), str(HEALTH_EVERY_S)],
-                            stdout=subprocess.PIPE, text=True)
+    """The health prober (harness.PROBER) runs in its own process, so what it measures is the
+    server, not this process's GIL (shared with 16 client threads)."""
+    return start_prober(server.port, DURATION_S, HEALTH_EVERY_S)
 
 
 def _killer(server: Server, stop: threading.Event, stats: Stats) -> None:
@@ -154,11 +129,6 @@ def _killer(server: Server, stop: threading.Event, stats: Stats) -> None:
                 stats.kills += 1
             except ProcessLookupError:
                 pass
-
-
-def _p99(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
 
 
 @pytest.mark.slow
@@ -175,7 +145,7 @@ def test_load_and_faults():
         prober = _start_prober(server)
         for thread in threads:
             thread.start()
-        probes = json.loads(prober.communicate(timeout=DURATION_S + 60)[0])
+        probes = finish_prober(prober, stop=False, timeout_s=DURATION_S + 60)
         stats.health_ms, stats.health_failures = probes["latencies"], probes["failures"]
         stop.set()
         for thread in threads:
@@ -185,7 +155,7 @@ def test_load_and_faults():
     finally:
         orphans = server.stop()
 
-    p99 = _p99(stats.health_ms)
+    p99 = p99_of(stats.health_ms)
     statuses = ", ".join(f"{status}: {count}" for status, count in sorted(stats.statuses.items()))
     good = stats.by_role["good"]
     REPORT.append(
