@@ -52,8 +52,9 @@ def seed_everything(seed: int) -> None:
 
 class ProgramRun:
     def __init__(self, program: Program, limits: Limits, plan: DetailPlan | None = None,
-                 deadline: Deadline | None = None):
+                 deadline: Deadline | None = None, summarize: bool = True):
         self.program = program
+        self.summarize = summarize  # a second run's summaries would repeat the first's
         self.limits = limits
         self.plan = plan or DetailPlan(max_passes=limits.detailed_passes, max_ops=limits.detail_ops)
         self.source_map = program.source_map
@@ -136,6 +137,11 @@ class ProgramRun:
                  retain_graph: bool | None = None, inputs: list[torch.Tensor] | None = None):
         """Run one backward pass: in full if the plan says so, and summarised in any case."""
         index, detailed = self.completed_passes, self.recorder.detail
+        if not detailed and not self.summarize:
+            self.completed_passes += 1
+            result = call()
+            self.recorder.detail = self.plan.detail_window(self.completed_passes, len(self.graph.ops))
+            return result
         with self.paused():
             leaves = list(inputs) if inputs is not None else reachable_leaves(roots)
             grads_before = [None if leaf.grad is None else leaf.grad.detach().clone() for leaf in leaves]
@@ -224,6 +230,8 @@ _SIGNATURES: dict[object, inspect.Signature] = {}
 
 def _autograd_roots(func, args, kwargs) -> tuple[list[torch.Tensor], list, bool | None]:
     """(the tensors backward starts from, their seeds, retain_graph) from an autograd call's arguments."""
+    if func is torch.Tensor.backward and len(args) == 1 and kwargs.keys() <= {"gradient", "retain_graph"}:
+        return [args[0]], [kwargs.get("gradient")], kwargs.get("retain_graph"), None  # `loss.backward()`: most calls
     signature = _SIGNATURES.get(func)
     if signature is None:
         signature = _SIGNATURES[func] = inspect.signature(func)
@@ -374,7 +382,7 @@ def _second_run(first: ProgramRun, requested: frozenset[int]) -> ProgramRun | No
     if not first.plan.needs_second_run(total):
         return None
     plan = DetailPlan.second_run(total, requested, first.limits.detailed_passes)
-    second = ProgramRun(first.program, first.limits, plan, first.deadline)
+    second = ProgramRun(first.program, first.limits, plan, first.deadline, summarize=False)
     try:
         second.execute()
     except ProgramError as error:

@@ -134,6 +134,7 @@ class WorkerPool:
             memory_limit_bytes=settings.memory_limit_mb * 1024 * 1024,
             cpu_seconds_per_run=int(settings.hard_time_limit_s) + 1,
             max_trace_bytes=settings.max_trace_bytes,
+            trace_target_bytes=settings.trace_target_bytes,
             file_size_bytes=settings.run_file_bytes,
             open_files=settings.run_open_files,
             allow_unsandboxed=settings.allow_unsandboxed,

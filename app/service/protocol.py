@@ -30,6 +30,7 @@ class WorkerConfig:
     memory_limit_bytes: int
     cpu_seconds_per_run: int
     max_trace_bytes: int
+    trace_target_bytes: int
     file_size_bytes: int
     open_files: int
     allow_unsandboxed: bool = False

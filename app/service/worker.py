@@ -99,9 +99,9 @@ def run_one(request: dict, config: WorkerConfig) -> tuple[dict, bytes | None]:
         )
         if not isinstance(result, Trace):
             raise TypeError(f"engine returned {type(result).__name__}, not Trace")
-        body = encode_within(result, config.max_trace_bytes)
+        body = encode_within(result, config.trace_target_bytes, config.max_trace_bytes)
     except ProgramError as error:
-        partial = _partial_body(error, config.max_trace_bytes)
+        partial = _partial_body(error, config)
         if error.kind == "runtime" and _is_alloc_failure(error.message):
             error = ProgramError("limit", _memory_error().message, error.line, error.col)
         return {**_error(error), "partial": partial is not None}, partial
@@ -115,28 +115,29 @@ def run_one(request: dict, config: WorkerConfig) -> tuple[dict, bytes | None]:
     return {"status": "ok"}, body
 
 
-def encode_within(result: Trace, max_bytes: int) -> bytes:
-    """The trace as JSON within `max_bytes`: past it, values are previewed more coarsely, and it says so."""
+def encode_within(result: Trace, target_bytes: int, max_bytes: int) -> bytes:
+    """The trace as JSON: past `target_bytes`, values are previewed with fewer numbers (and the trace
+    says so); what is still over `max_bytes` then is refused."""
     body = result.model_dump_json().encode("utf-8")
     for preview in COARSER_PREVIEWS:
-        if len(body) <= max_bytes:
+        if len(body) <= target_bytes:
             return body
         shrink_previews(result, preview)
         result.warnings.append(TraceWarning(
-            message=f"the trace was over {max_bytes:,} bytes: values are shown with {preview} numbers each",
-            key="values_summarised", params={"count": preview, "bytes": max_bytes}))
+            message=f"the trace was over {target_bytes:,} bytes: values are shown with {preview} numbers each",
+            key="values_summarised", params={"count": preview, "bytes": target_bytes}))
         body = result.model_dump_json().encode("utf-8")
     if len(body) <= max_bytes:
         return body
     raise ProgramError("limit", f"the trace is larger than {max_bytes:,} bytes even with values summarised")
 
 
-def _partial_body(error: ProgramError, max_bytes: int) -> bytes | None:
+def _partial_body(error: ProgramError, config: WorkerConfig) -> bytes | None:
     """The trace of what ran before the error, when there is one and it fits."""
     if getattr(error, "trace", None) is None:
         return None
     try:
-        return encode_within(error.trace, max_bytes)
+        return encode_within(error.trace, config.trace_target_bytes, config.max_trace_bytes)
     except ProgramError:
         return None
 
