@@ -28,6 +28,10 @@ class TraceRequest(BaseModel):
     eps: float = Field(
         default=1e-3, gt=0, le=1, allow_inf_nan=False, description="Finite-difference step for the check."
     )
+    passes: list[int] = Field(
+        default_factory=list, max_length=16, description="Backward passes (0-based) to record in full "
+        "beside the first and the last (a training loop's others are summarised).",
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -10,6 +10,7 @@ where it leaves the service (the pool refuses it first).
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import traceback
 from typing import get_args
@@ -145,6 +146,10 @@ def to_response(outcome: RunOutcome, state, max_trace_bytes: int) -> Response:
     error = _clean_error(outcome.error)
     state.error_kind = error["kind"]
     status = 503 if error["kind"] == "sandbox" else 400  # the server's condition, not the program's
+    if outcome.partial is not None and len(outcome.partial) <= max_trace_bytes:
+        # What the program did before the error, as the worker encoded it (validated by the pool).
+        body = b'{"error":' + json.dumps(error).encode() + b',"trace":' + valid_utf8(outcome.partial) + b"}"
+        return Response(content=body, status_code=status, media_type="application/json")
     return JSONResponse(status_code=status, content={"error": error})
 
 
