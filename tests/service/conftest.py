@@ -23,14 +23,6 @@ from app.settings import Limits, ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Engine limits loose enough for a single slow op: the tests of the hard kill and the memory cap
-# need a program the engine's own guard lets through.
-RELAXED_LIMITS = Limits(
-    max_tensor_elements=10**9,
-    max_total_elements=10**10,
-    max_matmul_flops=10**13,
-)
-
 # Two matmuls of 4000x4000 matrices: 256 GFLOP, seconds on one core, no Python in
 # between; what comes before it takes milliseconds, far below the tight client's 0.5 s even on a
 # loaded machine (5000x5000 spent long enough in `ones` that the cooperative deadline fired first).
@@ -53,9 +45,9 @@ def client():
 
 @pytest.fixture(scope="session")
 def tight_client():
-    """Low time limit and memory cap, relaxed engine guard: for timeouts, kills and memory."""
+    """Low time limit and memory cap: for timeouts, kills and memory."""
     settings = ServiceSettings(workers=2, time_limit_s=0.5, kill_grace_s=0.3, memory_limit_mb=768, result_cache_mb=0)
-    with make_client(settings, RELAXED_LIMITS) as test_client:
+    with make_client(settings) as test_client:
         yield test_client
 
 
