@@ -97,6 +97,10 @@ class BackwardRecorder:
             self.passes.append(record)
         return result
 
+    def pass_record(self, index: int) -> PassRecord:
+        """The recorded pass with this number among all the program's passes."""
+        return next(record for record in self.passes if record.model.index == index)
+
     def _autograd_targets(self) -> dict[tuple[int, int], str]:
         return {r.autograd_key: r.id for r in self.graph.tensors.values() if r.autograd_key is not None}
 

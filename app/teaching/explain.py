@@ -61,7 +61,7 @@ class Context:
         return notation.name(record.names[-1] if record.names else record.label, node_id) + notation.prime(record.version)
 
     def root_symbol(self, pass_index: int) -> str:
-        return self.symbol(self.run.backward_recorder.passes[pass_index].model.root)
+        return self.symbol(self.run.backward_recorder.pass_record(pass_index).model.root)
 
     def numbers_allowed(self) -> bool:
         return time.perf_counter() - self.started < NUMBERS_BUDGET_S
@@ -128,7 +128,7 @@ def _sum(values: list[torch.Tensor | None]) -> torch.Tensor | None:
 def _incoming(context: Context, step: BackwardStep, targets: list[str | None]) -> tuple[GradSum | None, list[Message]]:
     """The arriving gradient as a sum when a tensor got several contributions; the seed note at the root."""
     notes: list[Message] = []
-    root = context.run.backward_recorder.passes[step.pass_index].model.root
+    root = context.run.backward_recorder.pass_record(step.pass_index).model.root
     raw = context.run.backward_recorder.raw.get(step.index)
     for position, target in enumerate(targets):
         if target is None:

@@ -15,10 +15,12 @@ from app.trace_model import TensorNode, TensorValue, Trace
 
 
 def backprop_table(trace: Trace, pass_index: int = 0) -> list[dict]:
-    """Rows `{"tensor": id, "step": index, "grad": TensorValue}` from the root to the leaves."""
+    """Rows `{"tensor": id, "step": index, "grad": TensorValue}` from the root to the leaves, for the
+    pass with that number (it must be one the trace has in full)."""
     steps = {step.index: step for step in trace.backward}
     rows, seen = [], set()
-    for index in trace.passes[pass_index].steps:
+    recorded = next(p for p in trace.passes if p.index == pass_index)  # only detailed passes are in the trace
+    for index in recorded.steps:
         step = steps[index]
         for target, grad in zip(step.grad_in_targets, step.grad_in):
             if target is None or grad is None or target in seen:
