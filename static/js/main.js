@@ -3,7 +3,7 @@
 import { createStore, initialState } from "./state.js";
 import { t, message, translatePage, setLanguage, initialLanguage, rememberLanguage, exampleText } from "./i18n/index.js";
 import { traceProgram, fetchExamples } from "./api.js";
-import { indexTrace, visibleGraph, buildTimeline, frameAt, nodeLines, stepWords, displayName } from "./model.js";
+import { indexTrace, visibleGraph, nodeLines, stepWords, displayName } from "./model.js";
 import { metrics, sceneNodes } from "./scene.js";
 import { layoutGraph } from "./layout.js";
 import { createGraphView } from "./graph.js";
@@ -17,6 +17,9 @@ import { renderBackpropTable } from "./backprop-table.js";
 import { decodeProgram, encodeProgram, shareUrl } from "./share.js";
 import { exportAs } from "./export.js";
 import { escapeHtml as h } from "./format.js";
+import { createTraining } from "./training.js";
+import { passTimeline, stepFrame, updateLines } from "./passes.js";
+import { updateWords, updateHtml } from "./update-step.js";
 
 // The lesson's program, from the server's first example (one copy of it, in app/examples.py).
 const LESSON = JSON.parse(document.getElementById("lesson-source").textContent);
@@ -55,23 +58,35 @@ const graph = createGraphView($("graph"), {
   })),
 });
 
+// ---- training loops: the loss strip, one pass at a time (training.js) ------------------------------
+const training = createTraining($("training"), {
+  store, t, requestTrace: (source, passes) => traceProgram(source, { eps: S().eps, passes }),
+});
+training.bindParamPlots($("panel-inspector"));
+
 // ---- tracing ----------------------------------------------------------------------------------
 async function runTrace(source = editor.getText()) {
+  if (viewer) return;
   store.update({ busy: true, status: t("trace.running"), playing: false });
   const started = performance.now();
   const result = await traceProgram(source, { eps: S().eps });
   perf.marks.response = performance.now();
-  if (result.error) {
+  // A program that failed part way sends what it did until then: a training loop's passes are shown.
+  const partial = result.error && result.trace?.summaries?.length ? result.trace : null;
+  if (result.error && !partial) {
     const e = result.error;
     editor.showError({ line: e.line, col: e.col, message: e.message });
-    store.update({ busy: false, error: { ...e, hint: e.hint ?? null }, status: "" });
+    store.update({ busy: false, error: { ...e, hint: e.hint ?? null }, status: "", partial: false });
     return;
   }
-  editor.clearError();
-  const index = indexTrace(result.trace);
-  const timeline = buildTimeline(result.trace);
+  if (partial) editor.showError({ line: result.error.line, col: result.error.col, message: result.error.message });
+  else editor.clearError();
+  const shown = training.load(result.trace, source);
+  const index = indexTrace(shown);
+  const timeline = passTimeline(shown);
   store.update({
-    busy: false, error: null, source, index, timeline, pos: timeline.length - 1, gradcheck: result.trace.gradcheck,
+    busy: false, error: partial ? { ...result.error, hint: result.error.hint ?? null } : null, partial: !!partial,
+    source, index, timeline, pos: timeline.length - 1, gradcheck: result.trace.gradcheck,
     selected: null, lineSelection: null,
     status: t("trace.done", { ops: result.trace.stats.ops, tensors: result.trace.stats.tensors, ms: Math.round(performance.now() - started) }),
   });
@@ -81,18 +96,40 @@ async function runTrace(source = editor.getText()) {
 /** The gradient check again with another eps: a new trace of the same program; only the check is kept. */
 async function recheck(eps) {
   const { source, index } = S();
-  if (!index || eps === S().eps) return;
+  if (viewer || !index || eps === S().eps) return;
   store.update({ eps, gradcheckBusy: true });
   const result = await traceProgram(source, { eps });
   if (S().source !== source) return;
-  store.update({ gradcheckBusy: false, ...(result.trace ? { gradcheck: result.trace.gradcheck } : { status: result.error.message }) });
+  store.update({ gradcheckBusy: false, ...(result.error ? { status: result.error.message } : { gradcheck: result.trace.gradcheck }) });
+}
+
+// ---- a trace given to the page: `python -m app open`, saved HTML, notebooks ---------------------
+// {trace, source} embedded as <script type="application/json" id="grafo-given">, or fetched from the
+// URL in ?trace=. The page then only shows it (no program to run): Trace, examples and share hide.
+let viewer = false;
+async function givenTrace() {
+  const embedded = $("grafo-given");
+  const url = new URLSearchParams(location.search).get("trace");
+  try {
+    if (embedded) return JSON.parse(embedded.textContent);
+    if (url) { const response = await fetch(url); if (response.ok) return await response.json(); }
+  } catch { /* neither: the page traces its own program */ }
+  return null;
+}
+
+function showGiven({ trace, source = "" }) {
+  viewer = true;
+  for (const el of [$("btn-trace"), $("btn-share"), document.querySelector(".examples")]) el.style.display = "none";
+  editor.setText(source);
+  window.__grafoLoadTrace(trace, source);
 }
 
 /** Load a trace object directly (the benchmark uses this to time rendering alone). */
 window.__grafoLoadTrace = (trace, source = "") => {
   perf.marks.response = performance.now();
-  const timeline = buildTimeline(trace);
-  store.update({ error: null, source, index: indexTrace(trace), timeline, pos: timeline.length - 1, selected: null, gradcheck: trace.gradcheck });
+  const shown = training.load(trace, source);
+  const timeline = passTimeline(shown);
+  store.update({ error: null, source, index: indexTrace(shown), timeline, pos: timeline.length - 1, selected: null, gradcheck: trace.gradcheck });
 };
 
 // ---- layout (in the worker) -------------------------------------------------------------------
@@ -104,12 +141,12 @@ async function relayout() {
   const m = metrics(presentation ? 1.3 : 1);
   const visible = visibleGraph(index, { showConstants });
   const hasBackward = index.trace.backward.length > 0;
-  const nodes = sceneNodes(visible, hasBackward, m);
+  const nodes = training.fitNodes(sceneNodes(visible, hasBackward, m), index, m);
   perf.marks.measured = performance.now();
   let laid;
   try {
     const box = $("graph").getBoundingClientRect();
-    laid = await layoutGraph(nodes, visible.edges, {
+    laid = training.reuseLayout(nodes, visible.edges, index, m.scale) ?? await layoutGraph(nodes, visible.edges, {
       rankdir: "auto", viewW: box.width, viewH: box.height, nodesep: 18 * m.scale, ranksep: 22 * m.scale,
     });
   } catch (err) {
@@ -117,6 +154,7 @@ async function relayout() {
     return;
   }
   if (!laid || seq !== layoutSeq) return;
+  training.remember(nodes, laid, index, m.scale);
   perf.marks.layout = performance.now();
   perf.layoutMs = laid.ms;
   perf.layouts += 1;
@@ -131,7 +169,7 @@ async function relayout() {
   graph.setScene(scene);
   store.update({ scene });
   decorate();
-  graph.fit({ animate: false });
+  if (!laid.reused) graph.fit({ animate: false });
   requestAnimationFrame(() => requestAnimationFrame(() => {
     perf.marks.painted = performance.now();
     perf.painted += 1;
@@ -143,7 +181,7 @@ async function relayout() {
 function decorate() {
   const { index, timeline, pos, selected, lineSelection, scene } = S();
   if (!index || !scene) return;
-  const frame = frameAt(index, timeline, pos);
+  const frame = stepFrame(index, timeline, pos);
   const hasBackward = index.trace.backward.length > 0;
   const lines = new Map();
   for (const sn of scene.nodes) {
@@ -157,23 +195,27 @@ function decorate() {
     }
     lines.set(sn.id, l);
   }
+  for (const [id, over] of updateLines(index, timeline, pos, S().source)) if (lines.has(id)) Object.assign(lines.get(id), over);
   const lineNodes = new Set();
   if (lineSelection) for (const n of index.trace.nodes) if (n.span?.line === lineSelection) lineNodes.add(n.id);
   const cur = frame.cur;
   graph.setDecor({
     lines, roles: frame.highlight.nodes, flows: frame.highlight.edges, selected, lineNodes,
-    stepping: cur.type === "forward" || cur.type === "backward",
+    stepping: cur.type === "forward" || cur.type === "backward" || cur.type === "update",
     backward: cur.type === "backward",
   });
   // The source line the step ran.
   let line = null;
   if (cur.type === "forward") line = index.byId.get(cur.op)?.span?.line;
   else if (cur.type === "backward") {
-    const pass = index.trace.passes[cur.step.pass_index];
+    const pass = index.trace.passes.find((p) => p.index === cur.step.pass_index); // detailed passes only
     line = index.byId.get(cur.step.node)?.span?.line ?? pass?.span?.line;
   }
+  else if (cur.type === "update") line = cur.update.span?.line;
   editor.setStepLine(line);
-  $("step-text").textContent = stepWords(index, timeline, pos, t);
+  $("step-text").textContent = cur.type === "update" ? updateWords(cur, { t, source: S().source })
+    : cur.type === "end" && training.shown() !== null ? t("step.passEnd", { pass: training.shown() + 1, n: index.trace.summaries.length })
+      : stepWords(index, timeline, pos, t);
 }
 
 // ---- player -----------------------------------------------------------------------------------
@@ -219,14 +261,14 @@ function renderError() {
   const box = $("error");
   box.hidden = !error;
   document.body.classList.toggle("has-error", !!error);
-  $("graph").classList.toggle("dimmed", !!error && !!index);
+  $("graph").classList.toggle("dimmed", !!error && !!index && !S().partial);
   if (!error) { box.innerHTML = ""; return; }
   const where = error.line ? `<button type="button" class="link" data-line="${error.line}">${h(t("error.at", { line: error.line, col: error.col }))}</button>: ` : "";
   // With a hint, the plain-language explanation and its fix come first, torch's own words below it.
   const hint = error.hint ? `<p class="hint"><strong>${h(t("error.hint"))}:</strong> ${h(message({ key: error.hint }))}</p>` : "";
   box.classList.toggle("with-hint", !!hint);
   box.innerHTML = `<strong>${h(t(`error.kind.${error.kind}`))}</strong> ${where}${hint}<span class="message">${h(error.message)}</span>` +
-    (index ? `<p class="muted">${h(t("error.previousGraph"))}</p>` : "");
+    (index ? `<p class="muted">${h(t(S().partial ? "error.partialGraph" : "error.previousGraph"))}</p>` : "");
 }
 
 function renderExamples() {
@@ -261,15 +303,19 @@ function renderLanguage(s) {
 
 // ---- the one render loop ----------------------------------------------------------------------
 store.subscribe((s, changed) => {
-  if (changed.has("lang")) renderLanguage(s);
+  if (changed.has("lang")) { renderLanguage(s); training.render(); }
   if (changed.has("index") || changed.has("showConstants") || changed.has("presentation")) relayout();
   else if (["pos", "selected", "lineSelection", "lang"].some((k) => changed.has(k))) decorate();
-  if (["index", "pos", "lang"].some((k) => changed.has(k))) renderExplanation($("explain"), { index: s.index, timeline: s.timeline, pos: s.pos, t, message });
+  if (["index", "pos", "lang"].some((k) => changed.has(k))) {
+    renderExplanation($("explain"), { index: s.index, timeline: s.timeline, pos: s.pos, t, message });
+    if (s.timeline[s.pos]?.type === "update") $("explain").innerHTML = updateHtml(s.timeline[s.pos], { t, source: s.source });
+  }
   if (["index", "selected", "lang"].some((k) => changed.has(k))) renderBackpropTable($("panel-backprop"), { index: s.index, selected: s.selected, t });
   if (!changed.has("index") && !changed.has("lang") && ["gradcheck", "gradcheckBusy"].some((k) => changed.has(k))) renderGradcheckPanel();
   if (["index", "timeline", "pos", "playing", "speed"].some((k) => changed.has(k))) renderPlayer(s);
   if (["index", "selected", "lineSelection", "lang"].some((k) => changed.has(k))) {
     renderInspector($("panel-inspector"), { index: s.index, selected: s.selected, lineSelection: s.lineSelection, source: s.source, t });
+    training.renderParamPlots($("panel-inspector"), s);
     if (s.selected && changed.has("selected")) graph.reveal(s.selected);
   }
   if (changed.has("index")) renderPanels();
@@ -359,6 +405,8 @@ function renderLegend() {
   renderPlayer(S());
   renderInspector($("panel-inspector"), { index: null, t });
   $("step-text").textContent = t("step.none");
+  const given = await givenTrace();
+  if (given) return showGiven(given);
   fetchExamples().then((examples) => store.update({ examples }));
   const shared = await decodeProgram(location.hash);
   if (shared !== null) editor.setText(shared);

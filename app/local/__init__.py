@@ -1,0 +1,9 @@
+"""Grafo on your own machine, for your own code: scripts, `with` blocks, notebooks (`import grafo`).
+
+Nothing here is sandboxed: the code is yours and runs with your rights, with no limits but the ones
+you set. The web service (`app.service`) is the place for other people's programs.
+"""
+
+from app.local.recording import Recording, record, trace, trace_script
+
+__all__ = ["Recording", "record", "trace", "trace_script"]
