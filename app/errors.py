@@ -16,7 +16,7 @@ class ProgramError(Exception):
     """A program could not be traced. `line` and `col` are 1-based; None when no place applies."""
 
     def __init__(self, kind: ErrorKind, message: str, line: int | None = None, col: int | None = None,
-                 hint: str | None = None):
+                 hint: str | None = None, key: str | None = None, **params):
         super().__init__(message)
         self.kind: ErrorKind = kind
         self.message = message
@@ -24,11 +24,15 @@ class ProgramError(Exception):
         self.col = col
         self.hint = hint  # a message key (app/teaching/messages.py) explaining a common autograd error
         self.trace = None  # what the program did before the error (an app.trace_model.Trace), if anything
+        self.key = key  # the message key of the words (app/teaching/messages.py), so the page can translate
+        self.params = params
 
     def to_dict(self) -> dict:
         body = {"kind": self.kind, "message": self.message, "line": self.line, "col": self.col}
         if self.hint is not None:  # only when set, so errors without one keep their exact shape
             body["hint"] = self.hint
+        if self.key is not None:
+            body["key"], body["params"] = self.key, dict(self.params)
         return body
 
     def __repr__(self) -> str:

@@ -348,6 +348,9 @@ class ErrorBody(Model):
     line: int | None = None
     col: int | None = None
     hint: str | None = Field(default=None, description="Message key explaining a common autograd error and its fix.")
+    key: str | None = Field(default=None, description="Message key of `message` itself, so it can be shown "
+                            "in another language (with `params`); None when the words are only torch's.")
+    params: dict[str, str | int | float | None] = Field(default_factory=dict)
 
 
 class ErrorResponse(Model):

@@ -27,7 +27,8 @@ class Deadline:
         self.at = time.monotonic() + seconds
 
     def error(self) -> ProgramError:
-        return ProgramError("timeout", f"the program ran longer than the {self.seconds:g} s time limit")
+        return ProgramError("timeout", f"the program ran longer than the {self.seconds:g} s time limit", key="timeout",
+                            seconds=self.seconds)
 
     def check(self) -> None:
         if time.monotonic() > self.at:

@@ -161,7 +161,8 @@ class GraphBuilder:
                   module: tuple[str, str] | None = None, op_name: str | None = None) -> OpRecord:
         """Record one call. `name_of(tensor)` names a source tensor the graph has not seen yet."""
         if len(self.ops) >= self.limits.max_ops:
-            raise ProgramError("limit", f"the program ran more than {self.limits.max_ops:,} tensor operations")
+            raise ProgramError("limit", f"the program ran more than {self.limits.max_ops:,} tensor operations",
+                               key="limit_ops", count=self.limits.max_ops)
         flat_in, _ = tree_flatten((args, kwargs))
         input_tensors = [value for value in flat_in if isinstance(value, torch.Tensor)]
         inputs = [self.source_node(tensor, name_of(tensor) if name_of and self.node_of(tensor) is None else None, site)

@@ -49,12 +49,14 @@ class ProgramOutput(io.TextIOBase):
         text = str(text)
         self._chars += len(text)
         if self._chars > self.limits.max_output_chars:
-            raise ProgramError("limit", f"the program printed more than {self.limits.max_output_chars:,} characters")
+            raise ProgramError("limit", f"the program printed more than {self.limits.max_output_chars:,} characters",
+                               key="limit_output_chars", count=self.limits.max_output_chars)
         pieces = (self._partial + text).split("\n")
         self._partial = pieces.pop()
         self.lines.extend(clean_text(piece) for piece in pieces)
         if len(self.lines) > self.limits.max_output_lines:
-            raise ProgramError("limit", f"the program printed more than {self.limits.max_output_lines:,} lines")
+            raise ProgramError("limit", f"the program printed more than {self.limits.max_output_lines:,} lines",
+                               key="limit_output_lines", count=self.limits.max_output_lines)
         return len(text)
 
     def finish(self) -> list[str]:
@@ -95,9 +97,11 @@ class Program:
 
 def check_size(source: str, limits: Limits) -> None:
     if len(source.encode("utf-8", "surrogatepass")) > limits.max_source_bytes:
-        raise ProgramError("limit", f"the program is longer than {limits.max_source_bytes:,} bytes")
+        raise ProgramError("limit", f"the program is longer than {limits.max_source_bytes:,} bytes",
+                           key="limit_source_bytes", count=limits.max_source_bytes)
     if source.count("\n") + 1 > limits.max_lines:
-        raise ProgramError("limit", f"the program has more than {limits.max_lines:,} lines")
+        raise ProgramError("limit", f"the program has more than {limits.max_lines:,} lines", key="limit_lines",
+                           count=limits.max_lines)
 
 
 def parse(source: str, filename: str) -> ast.Module:
@@ -105,9 +109,11 @@ def parse(source: str, filename: str) -> ast.Module:
         return ast.parse(source, filename)
     except SyntaxError as error:
         # For text (not bytes) Python counts the offset in characters, as editors do.
-        raise ProgramError("syntax", clean_text(error.msg or "invalid syntax"), error.lineno, error.offset) from None
+        message = clean_text(error.msg or "invalid syntax")
+        raise ProgramError("syntax", message, error.lineno, error.offset, key="syntax_error", detail=message) from None
     except ValueError as error:  # a NUL character, for example
-        raise ProgramError("syntax", clean_text(str(error))) from None
+        message = clean_text(str(error))
+        raise ProgramError("syntax", message, key="syntax_error", detail=message) from None
 
 
 @contextmanager
@@ -129,11 +135,14 @@ def program_error(error: BaseException, sites: SiteFinder) -> ProgramError:
         error.line, error.col = line, col
         return error
     if isinstance(error, ProgramTimeout):
-        return ProgramError("timeout", "the program ran past its time limit", line, col)
+        return ProgramError("timeout", "the program ran past its time limit", line, col, key="timeout_here")
     message = clean_text(str(error).split("\n")[0].strip())
     if type(error) is not RuntimeError or not message:  # torch's own errors read well as they are
         message = f"{type(error).__name__}: {message}" if message else type(error).__name__
     message = message if len(message) <= _MAX_MESSAGE else message[: _MAX_MESSAGE - 1] + "…"
+    if isinstance(error, (MemoryError, RecursionError)):
+        return ProgramError("limit", message, line, col, key="limit_memory" if isinstance(error, MemoryError)
+                            else "limit_recursion")
     return ProgramError(_kind(error), message, line, col)
 
 

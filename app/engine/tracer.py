@@ -95,7 +95,8 @@ class ProgramRun:
                     self.program.run(self.namespace, self.output)
             except SystemExit as exit_request:
                 if exit_request.code not in (None, 0):
-                    raise ProgramError("runtime", f"the program exited with status {exit_request.code!r}") from None
+                    raise ProgramError("runtime", f"the program exited with status {exit_request.code!r}",
+                                       key="program_exited", status=repr(exit_request.code)) from None
             except BaseException as error:  # noqa: BLE001 - whatever the program raised is its error
                 raise program_error(error, self.sites) from None
         self._name_from_globals()
@@ -263,7 +264,8 @@ def _run_implicit_backward(run: ProgramRun, root_name: str | None) -> None:
     if root_name:
         root = run.namespace.get(root_name)
         if not isinstance(root, torch.Tensor):
-            raise ProgramError("name", f"root {root_name!r} is not a tensor in this program")
+            raise ProgramError("name", f"root {root_name!r} is not a tensor in this program", key="root_not_tensor",
+                               name=root_name)
     else:
         for record in reversed(list(run.graph.tensors.values())):
             if record.names and record.tensor.requires_grad:
@@ -289,7 +291,7 @@ def _run_implicit_backward(run: ProgramRun, root_name: str | None) -> None:
 
 def _validate_eps(eps: float) -> None:
     if not isinstance(eps, (int, float)) or not math.isfinite(eps) or not 0 < eps <= 1:
-        raise ProgramError("type", "eps must be a number with 0 < eps <= 1")
+        raise ProgramError("type", "eps must be a number with 0 < eps <= 1", key="bad_eps")
 
 
 WARM_UP_PROGRAM = """\
@@ -366,6 +368,7 @@ def _partial_trace(run: ProgramRun, error: ProgramError, annotate: Annotator | N
         return None
     if error.kind == "timeout":
         error.message += f" (after {run.completed_passes} backward pass{'es' if run.completed_passes != 1 else ''})"
+        error.key, error.params = "timeout_after_passes", {"passes": run.completed_passes}
     try:
         if annotate is not None:
             annotate(run, None)

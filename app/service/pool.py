@@ -248,7 +248,8 @@ class WorkerPool:
             return self._crashed(handle, may_retry)
         except ChannelError as error:
             handle.kill()
-            return RunOutcome(error=_error("runtime", f"the program's result could not be read: {error}"),
+            return RunOutcome(error=_error("runtime", f"the program's result could not be read: {error}",
+                                           key="unreadable_result", reason=str(error)),
                               detail=f"worker {handle.pid}: {error}")
 
     def _read_result(self, handle: _Worker, remaining_s: float) -> RunOutcome:
@@ -280,7 +281,8 @@ class WorkerPool:
         except OSError as error:
             if "bad message length" in str(error):
                 return RunOutcome(error=_error("limit", f"the trace is larger than "
-                                                        f"{self.settings.max_trace_bytes:,} bytes"))
+                                                        f"{self.settings.max_trace_bytes:,} bytes",
+                                               key="limit_trace_bytes", bytes=self.settings.max_trace_bytes))
             raise
         try:
             Trace.model_validate_json(body)
@@ -293,7 +295,8 @@ class WorkerPool:
         handle.retire = True
         self._count("timeouts")
         seconds = self.settings.time_limit_s
-        return RunOutcome(error=_error("timeout", f"the program ran longer than the time limit ({seconds:g} s)"))
+        return RunOutcome(error=_error("timeout", f"the program ran longer than the time limit ({seconds:g} s)",
+                                       key="timeout", seconds=seconds))
 
     def _crashed(self, handle: _Worker, may_retry: bool = False) -> RunOutcome:
         """The worker died during the run: say why in terms of the program's limits."""
@@ -306,9 +309,10 @@ class WorkerPool:
             raise _KilledFromOutside()
         if code is not None and -code in TIMEOUT_SIGNALS:
             self._count("timeouts")
-            return RunOutcome(error=_error("timeout", "the program used more CPU time than a run may use"))
+            return RunOutcome(error=_error("timeout", "the program used more CPU time than a run may use",
+                                           key="timeout_cpu"))
         detail = f"worker {handle.pid} died during a run, exit code {code}"
-        return RunOutcome(error=_error(*_death_cause(code)), detail=detail)
+        return RunOutcome(error=_death_cause(code), detail=detail)
 
     # -- workers -----------------------------------------------------------------------------
 
@@ -409,16 +413,23 @@ class WorkerPool:
             self._counts[name] += 1
 
 
-def _death_cause(code: int | None) -> tuple[str, str]:
-    """(error kind, message) for a worker that ended before sending its result, by exit code."""
+def _death_cause(code: int | None) -> dict:
+    """The error for a worker that ended before sending its result, by exit code."""
     if code is not None and code >= 0:
-        return "runtime", f"the program ended its own process (exit code {code}) before its trace was sent"
+        return _error("runtime", f"the program ended its own process (exit code {code}) before its trace was sent",
+                      key="process_exited", code=code)
     if code == -signal.SIGSYS:
-        return "runtime", "the program made a system call the sandbox forbids"
+        return _error("runtime", "the program made a system call the sandbox forbids", key="forbidden_call")
     if code in (-signal.SIGSEGV, -signal.SIGBUS, -signal.SIGILL, -signal.SIGFPE, -signal.SIGABRT):
-        return "runtime", f"the program's process crashed ({signal.Signals(-code).name})"
-    return "limit", "the program's worker process was stopped (it may have used too much memory)"
+        name = signal.Signals(-code).name
+        return _error("runtime", f"the program's process crashed ({name})", key="process_crashed", signal=name)
+    return _error("limit", "the program's worker process was stopped (it may have used too much memory)",
+                  key="worker_stopped")
 
 
-def _error(kind: str, message: str) -> dict:
-    return {"kind": kind, "message": message, "line": None, "col": None}
+def _error(kind: str, message: str, key: str | None = None, **params) -> dict:
+    """An error in `ErrorBody`'s shape; `key` and `params` let the page word it in its language."""
+    error = {"kind": kind, "message": message, "line": None, "col": None}
+    if key is not None:
+        error.update(key=key, params=params)
+    return error

@@ -93,7 +93,8 @@ class TraceService:
                 raise Saturated() from error
             except SandboxUnavailable as error:
                 outcome = RunOutcome(error={"kind": "sandbox", "line": None, "col": None, "message":
-                                            f"this server cannot confine programs, so it runs none: {error}"})
+                                            f"this server cannot confine programs, so it runs none: {error}",
+                                            **_keyed(key="sandbox_unavailable", reason=str(error))})
             except Exception:  # noqa: BLE001 - answered as an error about the program, and logged
                 outcome = RunOutcome(error=_runtime_error(UNEXPECTED), detail=traceback.format_exc())
         if outcome.detail:
@@ -182,7 +183,22 @@ def _clean_error(error: dict | None) -> dict:
         "line": _int_or_none(error.get("line")),
         "col": _int_or_none(error.get("col")),
         "hint": clean_text(hint, MAX_ECHO_CHARS) if isinstance(hint, str) else None,
+        **_message_key(error),
     }
+
+
+def _keyed(key: str, **params) -> dict:
+    return {"key": key, "params": params}
+
+
+def _message_key(error: dict) -> dict:
+    """The error's message key and parameters (the worker's or the pool's), bounded and clean."""
+    key, params = error.get("key"), error.get("params")
+    if not isinstance(key, str) or not isinstance(params, dict):
+        return {}
+    clean = {clean_text(str(name), 40): value if isinstance(value, (int, float)) and not isinstance(value, bool)
+             else clean_text(str(value), MAX_ECHO_CHARS) for name, value in list(params.items())[:8]}
+    return {"key": clean_text(key, 60), "params": clean}
 
 
 def _int_or_none(value) -> int | None:

@@ -103,7 +103,7 @@ def run_one(request: dict, config: WorkerConfig) -> tuple[dict, bytes | None]:
     except ProgramError as error:
         partial = _partial_body(error, config)
         if error.kind == "runtime" and _is_alloc_failure(error.message):
-            error = ProgramError("limit", _memory_error().message, error.line, error.col)
+            error = ProgramError("limit", _memory_error().message, error.line, error.col, key="limit_memory")
         return {**_error(error), "partial": partial is not None}, partial
     except MemoryError:
         return _error(_memory_error()), None
@@ -111,7 +111,8 @@ def run_one(request: dict, config: WorkerConfig) -> tuple[dict, bytes | None]:
         if _is_alloc_failure(str(error)):
             return _error(_memory_error()), None
         message = "the program could not be traced (an unexpected error inside Grafo was logged)"
-        return {**_error(ProgramError("runtime", message)), "detail": traceback.format_exc()[-4000:]}, None
+        return {**_error(ProgramError("runtime", message, key="internal_error")),
+                "detail": traceback.format_exc()[-4000:]}, None
     return {"status": "ok"}, body
 
 
@@ -129,7 +130,8 @@ def encode_within(result: Trace, target_bytes: int, max_bytes: int) -> bytes:
         body = result.model_dump_json().encode("utf-8")
     if len(body) <= max_bytes:
         return body
-    raise ProgramError("limit", f"the trace is larger than {max_bytes:,} bytes even with values summarised")
+    raise ProgramError("limit", f"the trace is larger than {max_bytes:,} bytes even with values summarised",
+                       key="limit_trace_bytes", bytes=max_bytes)
 
 
 def _partial_body(error: ProgramError, config: WorkerConfig) -> bytes | None:
@@ -147,7 +149,7 @@ def _error(error: ProgramError) -> dict:
 
 
 def _memory_error() -> ProgramError:
-    return ProgramError("limit", "the program needed more memory than a run may use")
+    return ProgramError("limit", "the program needed more memory than a run may use", key="limit_memory")
 
 
 def _is_alloc_failure(message: str) -> bool:

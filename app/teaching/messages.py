@@ -138,6 +138,98 @@ MESSAGES: dict[str, dict[str, str]] = {
                  "gradientes das folhas. Correção: chame .retain_grad() nele antes do backward(), ou veja a "
                  "tabela de backprop à mão, que mostra dJ/d(tensor) para todo tensor.",
     },
+    "syntax_error": {
+        "en": "Python cannot read this line: {detail}.",
+        "pt-BR": "O Python não consegue ler esta linha: {detail}.",
+    },
+    "timeout": {
+        "en": "The program ran longer than the time limit ({seconds} s).",
+        "pt-BR": "O programa rodou mais que o limite de tempo ({seconds} s).",
+    },
+    "timeout_here": {
+        "en": "The program was stopped here: it ran past its time limit.",
+        "pt-BR": "O programa foi parado aqui: passou do limite de tempo.",
+    },
+    "timeout_after_passes": {
+        "en": "The program ran past its time limit after {passes} backward passes; what it did until then is shown.",
+        "pt-BR": "O programa passou do limite de tempo depois de {passes} passadas de backward; o que ele fez até ali é mostrado.",
+    },
+    "timeout_cpu": {
+        "en": "The program used more CPU time than a run may use.",
+        "pt-BR": "O programa usou mais tempo de CPU do que uma execução pode usar.",
+    },
+    "limit_ops": {
+        "en": "The program ran more than {count} tensor operations.",
+        "pt-BR": "O programa executou mais de {count} operações com tensores.",
+    },
+    "limit_output_chars": {
+        "en": "The program printed more than {count} characters.",
+        "pt-BR": "O programa imprimiu mais de {count} caracteres.",
+    },
+    "limit_output_lines": {
+        "en": "The program printed more than {count} lines.",
+        "pt-BR": "O programa imprimiu mais de {count} linhas.",
+    },
+    "limit_source_bytes": {
+        "en": "The program is longer than {count} bytes.",
+        "pt-BR": "O programa tem mais de {count} bytes.",
+    },
+    "limit_lines": {
+        "en": "The program has more than {count} lines.",
+        "pt-BR": "O programa tem mais de {count} linhas.",
+    },
+    "limit_memory": {
+        "en": "The program needed more memory than a run may use.",
+        "pt-BR": "O programa precisou de mais memória do que uma execução pode usar.",
+    },
+    "limit_recursion": {
+        "en": "The program's functions called each other too deeply (RecursionError).",
+        "pt-BR": "As funções do programa chamaram umas às outras fundo demais (RecursionError).",
+    },
+    "limit_trace_bytes": {
+        "en": "The trace is larger than {bytes} bytes even with its values summarised; trace fewer or smaller tensors.",
+        "pt-BR": "O traço tem mais de {bytes} bytes mesmo com os valores resumidos; trace menos tensores, ou menores.",
+    },
+    "program_exited": {
+        "en": "The program exited with status {status}.",
+        "pt-BR": "O programa terminou com status {status}.",
+    },
+    "root_not_tensor": {
+        "en": "The root {name} is not a tensor in this program.",
+        "pt-BR": "A raiz {name} não é um tensor neste programa.",
+    },
+    "bad_eps": {
+        "en": "eps must be a number with 0 < eps ≤ 1.",
+        "pt-BR": "eps deve ser um número com 0 < eps ≤ 1.",
+    },
+    "internal_error": {
+        "en": "The program could not be traced: an unexpected error inside Grafo was logged.",
+        "pt-BR": "Não foi possível traçar o programa: um erro inesperado dentro do Grafo foi registrado.",
+    },
+    "process_exited": {
+        "en": "The program ended its own process (exit code {code}) before its trace was sent.",
+        "pt-BR": "O programa encerrou o próprio processo (código {code}) antes de o traço ser enviado.",
+    },
+    "forbidden_call": {
+        "en": "The program made a system call the sandbox forbids.",
+        "pt-BR": "O programa fez uma chamada de sistema que a sandbox proíbe.",
+    },
+    "process_crashed": {
+        "en": "The program's process crashed ({signal}).",
+        "pt-BR": "O processo do programa caiu ({signal}).",
+    },
+    "worker_stopped": {
+        "en": "The program's process was stopped (it may have used too much memory).",
+        "pt-BR": "O processo do programa foi parado (ele pode ter usado memória demais).",
+    },
+    "unreadable_result": {
+        "en": "The program's result could not be read ({reason}).",
+        "pt-BR": "O resultado do programa não pôde ser lido ({reason}).",
+    },
+    "sandbox_unavailable": {
+        "en": "This server cannot confine programs, so it runs none: {reason}.",
+        "pt-BR": "Este servidor não consegue isolar programas, então não executa nenhum: {reason}.",
+    },
     "second_run_failed": {
         "en": "The program made more backward passes than Grafo keeps in full from one run, and running it "
               "again to record the last ones failed: the first passes are shown in full, every pass in the "
