@@ -71,6 +71,7 @@ class Program:
 
     def __init__(self, source: str, limits: Limits, filename: str):
         check_size(source, limits)
+        check_text(source)
         self.source = source
         self.filename = filename
         self.source_map = SourceMap(source)
@@ -93,6 +94,17 @@ class Program:
                 value = eval(self.last, namespace)
                 if value is not None:
                     output.write(repr(value) + "\n")
+
+
+def check_text(source: str) -> None:
+    """Python source is UTF-8: a lone surrogate (`\ud800`, which JSON can carry) is not a character."""
+    try:
+        source.encode("utf-8")
+    except UnicodeEncodeError as error:
+        line = source.count("\n", 0, error.start) + 1
+        col = error.start - (source.rfind("\n", 0, error.start) + 1) + 1
+        message = "the program holds a lone surrogate (an invalid character)"
+        raise ProgramError("syntax", message, line, col, key="syntax_error", detail=message) from None
 
 
 def check_size(source: str, limits: Limits) -> None:

@@ -121,3 +121,9 @@ def test_the_program_state_is_restored_after_a_run():
     apply, variable = torch.autograd.Function.__dict__["apply"], torch.autograd.Variable
     trace(T + "from torch.autograd import Variable\nw = Variable(torch.ones(1), requires_grad=True)\n")
     assert torch.autograd.Function.__dict__["apply"] is apply and torch.autograd.Variable is variable
+
+
+def test_a_lone_surrogate_in_the_program_is_a_syntax_error_at_its_place():
+    with pytest.raises(ProgramError) as caught:
+        trace("x = 1\ny = '\ud800'")
+    assert (caught.value.kind, caught.value.line, caught.value.col) == ("syntax", 2, 6)

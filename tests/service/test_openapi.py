@@ -57,7 +57,7 @@ def test_schema_names_every_field_of_the_trace():
 def test_request_model_forbids_extra_fields():
     schema = _schema()["components"]["schemas"]["TraceRequest"]
     assert schema["additionalProperties"] is False
-    assert set(schema["properties"]) == {"source", "root", "gradcheck", "eps"}
+    assert set(schema["properties"]) == {"source", "root", "gradcheck", "eps", "passes"}
 
 
 def test_other_endpoints_are_documented():
