@@ -211,7 +211,11 @@ function decorate() {
     const pass = index.trace.passes.find((p) => p.index === cur.step.pass_index); // detailed passes only
     line = index.byId.get(cur.step.node)?.span?.line ?? pass?.span?.line;
   }
-  else if (cur.type === "update") line = cur.update.span?.line;
+  else if (cur.type === "update") {
+    line = cur.update.span?.line;
+    const [changed] = frame.highlight.nodes.keys();
+    if (changed) graph.reveal(changed);
+  }
   editor.setStepLine(line);
   $("step-text").textContent = cur.type === "update" ? updateWords(cur, { t, source: S().source })
     : cur.type === "end" && training.shown() !== null ? t("step.passEnd", { pass: training.shown() + 1, n: index.trace.summaries.length })
