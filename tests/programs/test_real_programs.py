@@ -50,15 +50,6 @@ def references():
     cache.close()
 
 
-@pytest.fixture
-def one_thread():
-    """Workers run torch on one thread, and so do the plain runs (float sums depend on it)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 # ---------------------------------------------------------------------------------------------------
 # The comparison with the engine.
 

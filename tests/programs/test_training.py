@@ -1,6 +1,6 @@
 """Training loops, compared with the same program run by plain Python and torch.
 
-The programs in `training/` are real tutorial loops at their real length (2,000 iterations of the
+The programs of `training.py` are real tutorial loops at their real length (2,000 iterations of the
 polynomial fits, 500 of the two-layer net, 300 minibatches of d2l's regression, 300 Adam steps of a
 classifier). For each: the loss series equals the losses torch computed, pass by pass; the first and
 last passes are in full; the last update step's parameters after the step are the program's final
@@ -10,16 +10,14 @@ parameters, and the gradients it used are the ones torch left in `.grad`.
 from __future__ import annotations
 
 import math
-from pathlib import Path
-
 import pytest
 import torch
 
 from app.settings import Limits
 from app.teaching.annotate import traced
 from tests.programs.reference import run_plain
+from tests.programs.training import LOOPS, loop_source
 
-PROGRAMS = sorted((Path(__file__).parent / "training").glob("*.py"))
 LIMITS = Limits(time_limit_s=120)  # correctness here, not speed (bench/ measures that)
 
 
@@ -44,18 +42,11 @@ def _close(actual: list[float], expected: list[float], rtol: float = 1e-5, atol:
                                                 for a, b in zip(actual, expected))
 
 
-@pytest.fixture(scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.mark.parametrize("path", PROGRAMS, ids=[path.stem for path in PROGRAMS])
-def test_training_loop_matches_plain_torch(path: Path, one_thread):
-    reference = run_plain(path, timeout_s=120)
-    trace = traced(path.read_text(encoding="utf-8"), limits=LIMITS, gradcheck=False)
+@pytest.mark.parametrize("name", sorted(LOOPS))
+def test_training_loop_matches_plain_torch(name: str, one_thread):
+    source = loop_source(name)
+    reference = run_plain(source, timeout_s=120)
+    trace = traced(source, limits=LIMITS, gradcheck=False)
 
     losses = [summary.loss for summary in trace.summaries]
     assert len(losses) == len(reference.losses) >= 100
