@@ -64,6 +64,7 @@ class BusyResponse(BaseModel):
 class PoolState(BaseModel):
     workers: int = Field(description="Worker processes the pool keeps.")
     alive: int = Field(description="Worker processes alive right now.")
+    starting: int = Field(default=0, description="Workers being started (each run's worker is replaced).")
     idle: int
     in_flight: int = Field(description="Requests running or waiting for a worker.")
     capacity: int = Field(description="Requests admitted at once (workers + queue); more get 503.")

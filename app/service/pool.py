@@ -145,6 +145,7 @@ class WorkerPool:
         self._cond = threading.Condition()
         self._idle: list[_Worker] = []
         self._all: set[_Worker] = set()
+        self._starting = 0  # replacements being started (every run retires its worker)
         self._stopping = False
         self._counts = {"runs": 0, "timeouts": 0, "crashes": 0, "restarts": 0}
         self._context = None
@@ -187,6 +188,7 @@ class WorkerPool:
             return {
                 "workers": self.settings.worker_count,
                 "alive": alive,
+                "starting": self._starting,
                 "idle": len(self._idle),
                 **self._counts,
             }
@@ -381,6 +383,15 @@ class WorkerPool:
         threading.Thread(target=self._replace, args=(handle,), name="grafo-pool-replace", daemon=True).start()
 
     def _replace(self, old: _Worker) -> None:
+        with self._cond:
+            self._starting += 1
+        try:
+            self._start_replacement(old)
+        finally:
+            with self._cond:
+                self._starting -= 1
+
+    def _start_replacement(self, old: _Worker) -> None:
         old.process.join(1)  # a retiring worker exits by itself right after its reply
         old.kill()
         delay = 0.05

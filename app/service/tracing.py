@@ -107,7 +107,8 @@ class TraceService:
         if not self.started:
             status = "starting"
         else:
-            status = "ok" if pool["alive"] >= 1 and self.pool.sandbox_refusal is None else "degraded"
+            serving = pool["alive"] + pool["starting"] >= 1  # single-use workers: one is always on its way
+            status = "ok" if serving and self.pool.sandbox_refusal is None else "degraded"
         return HealthResponse(
             status=status,
             version=__version__,
