@@ -36,8 +36,11 @@ from app.trace_model import Trace
 _NO_LIMIT = 1 << 62
 LOCAL_LIMITS = DEFAULT_LIMITS.with_changes(
     max_source_bytes=_NO_LIMIT, max_lines=_NO_LIMIT, max_ops=_NO_LIMIT, max_output_chars=_NO_LIMIT,
-    max_output_lines=_NO_LIMIT, time_limit_s=1e9,
+    max_output_lines=_NO_LIMIT, time_limit_s=1e9, gradcheck_max_elements=4,
 )
+# A model has many parameters and slow ops: the gradient check samples a few elements of each, within
+# about this many op replays in all (the lesson's one-leaf programs still get every element checked).
+_GRADCHECK_REPLAYS = 2_000
 _MAX_CAPTURED_CHARS = 1 << 20  # what a block printed, kept for the page's console (it is still printed)
 
 
@@ -165,8 +168,9 @@ class Session:
     # --- after the block -----------------------------------------------------------------
     def _finish(self) -> Trace:
         run = self.run
-        run.namespace = dict(self._variables())
-        run.namespace.update(self.extra)
+        # Only what the block touched: a notebook's other models and tensors are not the block's leaves.
+        variables = {**dict(self._variables()), **self.extra}
+        run.namespace = {name: value for name, value in variables.items() if _touched(run, value)}
         run._name_from_globals()
         saved_grads = None
         if self.backward and not run.completed_passes:
@@ -175,6 +179,7 @@ class Session:
         try:
             result = None
             if self.gradcheck:
+                _fit_gradcheck(run)
                 result = _guarded(run, lambda: check_gradients(run.graph, run.backward_recorder.passes, self.eps,
                                                                run.deadline, run.paused))
             if self.annotate is not None:
@@ -203,6 +208,23 @@ class Session:
     @staticmethod
     def _restore_streams(stdout, stderr) -> None:
         sys.stdout, sys.stderr = stdout, stderr
+
+
+def _touched(run: ProgramRun, value) -> bool:
+    """A tensor the graph has, or a module with a parameter or buffer the graph has."""
+    if isinstance(value, torch.Tensor):
+        return run.graph.node_of(value) is not None
+    if isinstance(value, torch.nn.Module):
+        return any(run.graph.node_of(t) is not None for t in (*value.parameters(), *value.buffers()))
+    return False
+
+
+def _fit_gradcheck(run: ProgramRun) -> None:
+    """Fewer elements per leaf for a larger graph: each costs three replays of every op."""
+    leaves = len(run.backward_recorder.passes[0].leaf_grads) if run.backward_recorder.passes else 0
+    per_leaf = _GRADCHECK_REPLAYS // max(1, 3 * len(run.graph.ops) * leaves)
+    elements = max(1, min(run.limits.gradcheck_max_elements, per_leaf))
+    run.graph.limits = run.graph.limits.with_changes(gradcheck_max_elements=elements)
 
 
 def _grads_of_leaves(run: ProgramRun) -> list[tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]]:

@@ -87,3 +87,26 @@ def test_an_exception_in_the_block_propagates_and_recording_stops():
     with grafo.record() as after:  # nothing of the failed block is left switched on
         (torch.ones(1, requires_grad=True) * 2).sum()
     assert [n.op for n in after.trace.nodes if n.kind == "op"] == ["ones", "mul", "sum"]
+
+
+def test_a_small_transformer_and_cnn_come_with_module_paths_and_nothing_else_in_scope():
+    torch.manual_seed(3)
+    transformer = torch.nn.TransformerEncoder(
+        torch.nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True), 2)
+    cnn = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.BatchNorm2d(4), torch.nn.ReLU(),
+                              torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(4, 3))
+    unrelated = torch.nn.Linear(2, 2)  # in scope, not used by the block
+    spare = torch.ones(3, requires_grad=True)
+    tokens, images = torch.randn(2, 5, 16), torch.randn(2, 1, 6, 6)
+    with grafo.record(gradcheck=False) as g:
+        loss = transformer(tokens).pow(2).mean() + cnn(images).sum()
+        loss.backward()
+    ops = [n for n in g.trace.nodes if n.kind == "op"]
+    modules = {op.module for op in ops if op.module}
+    assert {"transformer.layers.0.self_attn", "transformer.layers.1.linear2", "cnn.0", "cnn.1", "cnn.5"} <= modules
+    assert all(op.module for op in ops if op.op in ("conv2d", "batch_norm", "linear", "layer_norm"))
+    named = tensors(g)
+    assert "transformer.layers.1.norm2.weight" in named and "cnn.0.weight" in named
+    assert named["cnn.0.weight"].grad is not None
+    assert not any(name.startswith("unrelated") or name == "spare" for name in named), sorted(named)
+    assert unrelated.weight.grad is None and spare.grad is None
