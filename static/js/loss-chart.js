@@ -4,7 +4,7 @@
 import * as d3 from "../vendor/d3/d3.js";
 import { toNumber, fmtNumber, escapeHtml as h } from "./format.js";
 
-const MARGIN = { top: 12, right: 16, bottom: 34, left: 58 };
+const MARGIN = { top: 16, right: 16, bottom: 22, left: 58 };
 
 /** Whether every finite loss is above zero (a log axis can show them all). */
 export function logPossible(summaries) {
@@ -37,7 +37,7 @@ function yTicks(y, log, count) {
   if (last < first) return y.ticks(count).filter((_, i, all) => i % Math.ceil(all.length / (count + 1)) === 0);
   const step = Math.max(1, Math.ceil((last - first + 1) / (count + 1)));
   const ticks = [];
-  for (let e = first; e <= last; e += step) ticks.push(10 ** e);
+  for (let e = last; e >= first; e -= step) ticks.unshift(10 ** e);
   return ticks;
 }
 
@@ -47,7 +47,7 @@ export function createLossChart(container, { onPick, t }) {
   const band = plot.append("g").attr("class", "bands");
   const xAxis = plot.append("g").attr("class", "axis x-axis");
   const yAxis = plot.append("g").attr("class", "axis y-axis");
-  const xLabel = plot.append("text").attr("class", "axis-label").attr("text-anchor", "end");
+  const xLabel = plot.append("text").attr("class", "axis-label").attr("text-anchor", "start");
   const yLabel = plot.append("text").attr("class", "axis-label").attr("text-anchor", "start");
   const path = plot.append("path").attr("class", "loss-line");
   const points = plot.append("g").attr("class", "points");
@@ -115,8 +115,9 @@ export function createLossChart(container, { onPick, t }) {
     yAxis.call(d3.axisLeft(y).tickValues(yTicks(y, useLog, yCount)).tickFormat(tickText).tickSizeOuter(0));
     yAxis.selectAll(".grid").remove();
     yAxis.selectAll(".tick").append("line").attr("class", "grid").attr("x2", width);
-    xLabel.attr("x", width).attr("y", height + 30).text(t("training.axisPass"));
-    yLabel.attr("x", -MARGIN.left + 4).attr("y", -1).text(t("training.axisLoss"));
+    // Axis names in the left margin: "loss" above the y axis, "pass" on the x axis's line of numbers.
+    xLabel.attr("x", -MARGIN.left + 4).attr("y", height + 17).text(`${t("training.axisPass")} →`);
+    yLabel.attr("x", -MARGIN.left + 4).attr("y", -6).text(t("training.axisLoss"));
 
     const at = (k) => x(k + 1);
     const line = d3.line().defined((v) => Number.isFinite(v)).x((_, k) => at(k)).y((v) => y(v));

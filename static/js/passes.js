@@ -107,22 +107,30 @@ export function stepFrame(index, timeline, pos) {
   const cur = timeline[pos];
   if (cur?.type !== "update") return frameAt(index, timeline, pos);
   const frame = frameAt(index, timeline, timeline.length - 1);
-  const nodes = new Map();
-  for (const id of touchedNodes(index, cur.update)) nodes.set(id, cur.update.kind === "zero_grad" ? "accumulate" : "output");
+  const nodes = new Map(touchedNodes(index, cur.update).map(({ id, role }) => [id, role]));
   return { ...frame, pos, cur, highlight: { nodes, edges: [] } };
 }
 
-/** Tensor nodes of the shown graph an update step changes (by node id, else by parameter name). */
-function touchedNodes(index, update) {
-  const names = update.kind === "zero_grad" ? update.cleared : update.params.map((p) => p.name);
-  const ids = [];
-  update.params.forEach((p) => { if (p.node_before && index.byId.has(p.node_before)) ids.push(p.node_before); });
-  for (const name of names) {
-    if (update.params.some((p) => p.name === name && p.node_before && index.byId.has(p.node_before))) continue;
-    const node = index.trace.nodes.find((n) => n.kind === "tensor" && n.role === "param" && (n.name === name || n.names?.includes(name)));
-    if (node) ids.push(node.id);
+/**
+ * What an update step does to the shown graph: [{id, role, value?, grad?}]. A parameter whose value
+ * after the step is a node of its own (the graph holds the update's ops) is marked there; otherwise
+ * the parameter's node shows the new value. Parameters are found by node id, else by name.
+ */
+function touchedNodes(index, update, source) {
+  const byName = (name) => index.trace.nodes.find((n) => n.kind === "tensor" && n.role === "param" && (n.name === name || n.names?.includes(name)))?.id;
+  if (update.kind === "zero_grad") {
+    const grad = `∇ ${clearedText(update, source)}`;
+    return update.cleared.map(byName).filter(Boolean).map((id) => ({ id, role: "accumulate", grad }));
   }
-  return ids;
+  const out = [];
+  for (const p of update.params) {
+    const before = p.node_before && index.byId.has(p.node_before) ? p.node_before : byName(p.name);
+    if (p.node_after && p.node_after !== before && index.byId.has(p.node_after)) {
+      out.push({ id: p.node_after, role: "output" });
+      if (before) out.push({ id: before, role: "input" });
+    } else if (before) out.push({ id: before, role: "output", value: inlineValue(p.after, { withShape: false }) });
+  }
+  return out;
 }
 
 /** What clearing a gradient leaves: `.grad.zero_()` and `zero_grad(set_to_none=False)` zeros, else None. */
@@ -141,17 +149,10 @@ export function updateLines(index, timeline, pos, source) {
   if (cur?.type !== "update" && cur?.type !== "end") return out;
   for (const step of timeline.slice(0, pos + 1)) {
     if (step.type !== "update") continue;
-    const u = step.update;
-    const ids = touchedNodes(index, u);
-    if (u.kind === "zero_grad") {
-      const text = `∇ ${clearedText(u, source)}`;
-      for (const id of ids) out.set(id, { ...out.get(id), grad: text });
-      continue;
+    for (const { id, value, grad } of touchedNodes(index, step.update, source)) {
+      if (value !== undefined) out.set(id, { ...out.get(id), value });
+      if (grad !== undefined) out.set(id, { ...out.get(id), grad });
     }
-    u.params.forEach((p) => {
-      const id = p.node_before && index.byId.has(p.node_before) ? p.node_before : ids.find((i) => index.byId.get(i)?.name === p.name);
-      if (id) out.set(id, { ...out.get(id), value: inlineValue(p.after, { withShape: false }) });
-    });
   }
   return out;
 }

@@ -11,7 +11,7 @@ import { paramPlotsHtml, bindParamPlots } from "./param-plots.js";
 
 const MAX_ASKED = 16; // POST /api/trace takes at most 16 passes to record in full
 
-export function createTraining(el, { store, t, requestTrace }) {
+export function createTraining(el, { store, t, requestTrace, canRequest = () => true }) {
   const S = () => store.get();
   let full = null;        // the whole trace of a training loop (null: not a training loop)
   let source = "";        // the program it came from
@@ -32,6 +32,7 @@ export function createTraining(el, { store, t, requestTrace }) {
       <span class="pass-info" aria-live="polite"></span>
       <span class="spacer"></span>
       <label class="toggle log-toggle"><input class="log-input" type="checkbox"> <span data-i18n="training.log"></span></label>
+      <button type="button" class="chart-toggle" aria-expanded="true"></button>
     </div>
     <div class="loss-chart"></div>`;
   const $ = (sel) => el.querySelector(sel);
@@ -43,6 +44,14 @@ export function createTraining(el, { store, t, requestTrace }) {
     if (Number.isFinite(k)) show(k);
   });
   $(".log-input").addEventListener("change", (event) => { log = event.target.checked; render(); });
+  // The chart folds away to give the graph its height back (the graph fits itself to the new size).
+  $(".chart-toggle").addEventListener("click", () => {
+    const open = $(".chart-toggle").getAttribute("aria-expanded") !== "true";
+    $(".chart-toggle").setAttribute("aria-expanded", String(open));
+    el.classList.toggle("folded", !open);
+    render();
+    window.dispatchEvent(new Event("resize"));
+  });
   new ResizeObserver(() => { if (full) render(); }).observe($(".loss-chart"));
 
   function view(k) {
@@ -74,6 +83,7 @@ export function createTraining(el, { store, t, requestTrace }) {
     if (!full || k < 0 || k >= full.summaries.length) { render(); return; }
     if (detailedPasses(full).includes(k)) { pick(k); return; }
     if (fetching !== null) return;
+    if (!canRequest()) { store.update({ status: t("training.summaryOnly", { pass: k + 1 }) }); render(); return; }
     fetching = k;
     asked = [...asked.filter((p) => p !== k), k].slice(-MAX_ASKED);
     render();
@@ -131,8 +141,12 @@ export function createTraining(el, { store, t, requestTrace }) {
       if (full.stats?.runs === 2) info.push(`<span class="muted" title="${h(t("training.secondRunTitle"))}">${h(t("training.secondRun"))}</span>`);
     }
     $(".pass-info").innerHTML = info.join(" ");
+    const open = !el.classList.contains("folded");
+    $(".chart-toggle").textContent = open ? "▴" : "▾";
+    $(".chart-toggle").title = t(open ? "training.hideChart" : "training.showChart");
+    $(".chart-toggle").setAttribute("aria-label", $(".chart-toggle").title);
     el.classList.toggle("busy", fetching !== null);
-    chart.render({ summaries: full.summaries, detailed: new Set(detailedPasses(full)), shown: fetching ?? shown, log: useLog });
+    if (open) chart.render({ summaries: full.summaries, detailed: new Set(detailedPasses(full)), shown: fetching ?? shown, log: useLog });
   }
 
   // ---- layout: every detailed pass fits the same boxes; the same shape keeps its positions -------
