@@ -62,12 +62,12 @@ export function createTraining(el, { store, t, requestTrace, canRequest = () => 
   /** A new trace from the server: what the graph should show (one pass of a training loop, else all). */
   function load(trace, from) {
     const same = full && from === source;
-    if (!isTraining(trace)) {
+    const detailed = detailedPasses(trace);
+    if (!isTraining(trace) || !detailed.length) {
       full = null;
       el.hidden = true;
       return trace;
     }
-    const detailed = detailedPasses(trace);
     if (!same) { asked = []; log = null; lastLayout = null; }
     full = trace;
     source = from;
