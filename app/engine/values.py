@@ -36,14 +36,14 @@ def _statistics(flat: torch.Tensor):
     """min, max and mean over every element (in float64, so integer tensors have a mean too)."""
     if flat.numel() == 0 or flat.is_complex():
         return None, None, None
-    as_float = flat.to(torch.float64)
     if flat.dtype == torch.bool:
-        return bool(flat.min()), bool(flat.max()), json_number(as_float.mean().item())
-    minimum = as_float.min().item()
-    maximum = as_float.max().item()
-    mean = as_float.mean().item()
+        return bool(flat.min()), bool(flat.max()), json_number(flat.double().mean().item())
+    # No float64 copy of the whole tensor (a program near its memory limit must still be summarised).
+    minimum = flat.min().item()
+    maximum = flat.max().item()
+    mean = float(flat.mean(dtype=torch.float64))
     if not flat.is_floating_point():
-        minimum, maximum = int(minimum), int(maximum)
+        minimum, maximum = int(minimum), int(maximum)  # (already Python ints: kept exact)
     return json_number(minimum), json_number(maximum), json_number(mean)
 
 

@@ -431,7 +431,10 @@ def _death_cause(code: int | None) -> dict:
                       key="process_exited", code=code)
     if code == -signal.SIGSYS:
         return _error("runtime", "the program made a system call the sandbox forbids", key="forbidden_call")
-    if code in (-signal.SIGSEGV, -signal.SIGBUS, -signal.SIGILL, -signal.SIGFPE, -signal.SIGABRT):
+    if code == -signal.SIGABRT:  # most often Python giving up on a MemoryError it could not handle
+        return _error("limit", "the program's process aborted (SIGABRT), most often for lack of memory",
+                      key="process_aborted")
+    if code in (-signal.SIGSEGV, -signal.SIGBUS, -signal.SIGILL, -signal.SIGFPE):
         name = signal.Signals(-code).name
         return _error("runtime", f"the program's process crashed ({name})", key="process_crashed", signal=name)
     return _error("limit", "the program's worker process was stopped (it may have used too much memory)",

@@ -218,6 +218,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The program's process crashed ({signal}).",
         "pt-BR": "O processo do programa caiu ({signal}).",
     },
+    "process_aborted": {
+        "en": "The program's process aborted (SIGABRT), most often for lack of memory.",
+        "pt-BR": "O processo do programa abortou (SIGABRT), quase sempre por falta de memória.",
+    },
     "worker_stopped": {
         "en": "The program's process was stopped (it may have used too much memory).",
         "pt-BR": "O processo do programa foi parado (ele pode ter usado memória demais).",

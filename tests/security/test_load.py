@@ -107,9 +107,9 @@ def _client(server: Server, role: str, index: int, stop: threading.Event, stats:
             elif response.status_code != 400:
                 failure = f"{role} bomb: {response.status_code} {response.text[:300]}"
             else:
-                kind = response.json()["error"]["kind"]
-                if kind not in ("timeout", "limit"):
-                    failure = f"{role} bomb: kind {kind}"
+                error = response.json()["error"]
+                if error["kind"] not in ("timeout", "limit"):
+                    failure = f"{role} bomb: kind {error['kind']}: {error['message'][:200]}"
             stats.record(role, response.status_code, failure)
 
 
