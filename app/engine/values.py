@@ -38,12 +38,11 @@ def _statistics(flat: torch.Tensor):
         return None, None, None
     if flat.dtype == torch.bool:
         return bool(flat.min()), bool(flat.max()), json_number(flat.double().mean().item())
-    # No float64 copy of the whole tensor (a program near its memory limit must still be summarised).
+    # No float64 copy of the whole tensor (a program near its memory limit must still be summarised);
+    # `.item()` keeps integers exact.
     minimum = flat.min().item()
     maximum = flat.max().item()
     mean = float(flat.mean(dtype=torch.float64))
-    if not flat.is_floating_point():
-        minimum, maximum = int(minimum), int(maximum)  # (already Python ints: kept exact)
     return json_number(minimum), json_number(maximum), json_number(mean)
 
 
