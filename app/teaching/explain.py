@@ -359,7 +359,8 @@ def _close(mine: torch.Tensor, actual: torch.Tensor) -> bool:
 # --- other steps -------------------------------------------------------------------------------------------
 def _explain_internal(context: Context, step: BackwardStep, op: OpRecord) -> StepExplanation:
     op_step = context.op_steps.get((step.pass_index, op.id))
-    notes = [Message(key="internal_step", params={"op": op.op, "step": op_step})]
+    # Steps are numbered from 1 wherever they are shown (the page's player, the hand backprop table).
+    notes = [Message(key="internal_step", params={"op": op.op, "step": op_step + 1 if op_step is not None else None})]
     main = context.run.backward_recorder.steps[op_step].explanation if op_step is not None else None
     documented = bool(main and main.documented)
     return StepExplanation(documented=documented, rule=main.rule if main else None, notes=notes,
