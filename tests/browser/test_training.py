@@ -6,35 +6,13 @@ from __future__ import annotations
 
 import json
 import re
+
 from tests.browser.conftest import screenshot, wait_for_graph
+from tests.programs.training import REAL
 
-# The PyTorch tutorials' polynomial fit with autograd ("Learning PyTorch with Examples"), seeded, with
-# 500 of its 2,000 iterations (the page's behaviour is the same; a loaded machine stays in the time limit).
-POLYNOMIAL = """import torch
-import math
-
-torch.manual_seed(0)
-x = torch.linspace(-math.pi, math.pi, 2000)
-y = torch.sin(x)
-a = torch.randn((), requires_grad=True)
-b = torch.randn((), requires_grad=True)
-c = torch.randn((), requires_grad=True)
-d = torch.randn((), requires_grad=True)
-learning_rate = 1e-6
-for t in range(500):
-    y_pred = a + b * x + c * x ** 2 + d * x ** 3
-    loss = (y_pred - y).pow(2).sum()
-    loss.backward()
-    with torch.no_grad():
-        a -= learning_rate * a.grad
-        b -= learning_rate * b.grad
-        c -= learning_rate * c.grad
-        d -= learning_rate * d.grad
-        a.grad = None
-        b.grad = None
-        c.grad = None
-        d.grad = None
-"""
+# The PyTorch tutorials' polynomial fit with autograd (the corpus program, seeded) with 500 of its
+# 2,000 iterations: the page behaves the same, and a loaded machine stays within the time limit.
+POLYNOMIAL = (REAL / "01_polynomial_autograd.py").read_text(encoding="utf-8").replace("range(60)", "range(500)")
 DIVERGES = """import torch
 w = torch.tensor([1.0], requires_grad=True)
 opt = torch.optim.SGD([w], lr=1.0)
