@@ -53,9 +53,11 @@ def _reachable_autograd_nodes(root_fns: list) -> list:
 
 
 class BackwardRecorder:
-    def __init__(self, graph: GraphBuilder, paused: Callable[[], AbstractContextManager]):
+    def __init__(self, graph: GraphBuilder, paused: Callable[[], AbstractContextManager],
+                 code_span: Callable[[object], Span | None] = lambda code: None):
         self.graph = graph
         self.paused = paused
+        self.code_span = code_span  # where a function of the program is written (None: not the program's)
         self.steps: list[BackwardStep] = []
         self.passes: list[PassRecord] = []
         self._preview = graph.limits.value_preview_elements
@@ -97,6 +99,12 @@ class BackwardRecorder:
             self.passes.append(record)
         return result
 
+    def _custom_backward_span(self, node) -> Span | None:
+        """A custom `autograd.Function`'s step runs the program's own `backward`: where it is written."""
+        function = getattr(getattr(node, "_forward_cls", None), "backward", None)
+        code = getattr(function, "__code__", None)
+        return self.code_span(code) if code is not None else None
+
     def pass_record(self, index: int) -> PassRecord:
         """The recorded pass with this number among all the program's passes."""
         return next(record for record in self.passes if record.model.index == index)
@@ -134,6 +142,7 @@ class BackwardRecorder:
         step = BackwardStep(
             index=len(self.steps), pass_index=record.model.index, node=node_id, grad_fn=type(node).__name__,
             kind=kind, grad_in=[self._summary(g) for g in grad_outputs], grad_in_targets=in_targets,
+            span=self._custom_backward_span(node),
         )
         self.steps.append(step)
         record.model.steps.append(step.index)

@@ -70,6 +70,16 @@ class SiteFinder:
         span, text = self._place(frame.f_code, frame.f_lasti if lasti is None else lasti)
         return Site(span=span, text=text, stack=self._stack(frame))
 
+    def code_span(self, code) -> Span | None:
+        """The line a function of the program starts on (its `def`), or None for anyone else's code."""
+        if getattr(code, "co_filename", None) != self.filename:
+            return None
+        line = code.co_firstlineno
+        while (self.source_map.line_text(line) or "").lstrip().startswith("@"):  # decorators come first
+            line += 1
+        text = self.source_map.line_text(line) or ""
+        return Span(line=line, col=len(text) - len(text.lstrip()) + 1, end_line=line, end_col=len(text) + 1)
+
     def _place(self, code, lasti: int) -> tuple[Span | None, str | None]:
         key = (code, lasti)
         place = self._places.get(key)

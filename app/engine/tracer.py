@@ -67,7 +67,7 @@ class ProgramRun:
         self.recorder = ForwardRecorder(self.graph, self.sites, self.modules, self.updates, self._assignments(),
                                         self.autograd_call, self.grad_read)
         self.paused = self.recorder.paused  # `with run.paused():` around Grafo's own torch work
-        self.backward_recorder = BackwardRecorder(self.graph, self.paused)
+        self.backward_recorder = BackwardRecorder(self.graph, self.paused, self.sites.code_span)
         self.output = ProgramOutput(limits)
         self.warnings: list[TraceWarning] = []
         self.namespace: dict = {}

@@ -127,3 +127,4 @@ def test_a_lone_surrogate_in_the_program_is_a_syntax_error_at_its_place():
     with pytest.raises(ProgramError) as caught:
         trace("x = 1\ny = '\ud800'")
     assert (caught.value.kind, caught.value.line, caught.value.col) == ("syntax", 2, 6)
+

@@ -459,3 +459,14 @@ def test_large_tensors_are_truncated_with_statistics():
     value = node_named(result, "x").value
     assert value.truncated and len(value.data) == 1000
     assert value.numel == 5000 and value.min == 0 and value.max == 4999 and value.mean == 2499.5
+
+
+def test_a_custom_functions_backward_step_points_at_its_backward():
+    source = "import torch\n" + ("class Square(torch.autograd.Function):\n    @staticmethod\n    def forward(ctx, x):\n"
+                  "        ctx.save_for_backward(x)\n        return x * x\n\n    @staticmethod\n"
+                  "    def backward(ctx, g):\n        x, = ctx.saved_tensors\n        return 2 * x * g\n\n"
+                  "w = torch.tensor([3.0], requires_grad=True)\nSquare.apply(w).sum().backward()\n")
+    result = trace(source)
+    (step,) = [s for s in result.backward if s.grad_fn == "SquareBackward"]
+    assert step.span.line == 9 and step.kind == "op"
+    assert result.nodes[-1].kind == "tensor" and [n for n in result.nodes if n.kind == "tensor" and n.names == ["w"]][0].grad.data == [6.0]
