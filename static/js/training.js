@@ -11,6 +11,13 @@ import { paramPlotsHtml, bindParamPlots } from "./param-plots.js";
 
 const MAX_ASKED = 16; // POST /api/trace takes at most 16 passes to record in full
 
+const keyCache = new WeakMap();
+/** nodeKeys of a trace, once per trace object. */
+function keysOf(trace) {
+  if (!keyCache.has(trace)) keyCache.set(trace, nodeKeys(trace));
+  return keyCache.get(trace);
+}
+
 export function createTraining(el, { store, t, requestTrace, canRequest = () => true }) {
   const S = () => store.get();
   let full = null;        // the whole trace of a training loop (null: not a training loop)
@@ -112,8 +119,8 @@ export function createTraining(el, { store, t, requestTrace, canRequest = () => 
     const sameSteps = s.timeline.length === timeline.length;
     let selected = null;
     if (before && s.selected) {
-      const key = nodeKeys(before.trace).get(s.selected);
-      for (const [id, other] of nodeKeys(next)) if (other === key) selected = id;
+      const key = keysOf(before.trace).get(s.selected);
+      for (const [id, other] of keysOf(next)) if (other === key) selected = id;
     }
     render();
     store.update({ index, timeline, pos: sameSteps ? s.pos : timeline.length - 1, selected, playing: false });
@@ -151,21 +158,23 @@ export function createTraining(el, { store, t, requestTrace, canRequest = () => 
 
   // ---- layout: every detailed pass fits the same boxes; the same shape keeps its positions -------
 
-  /** Scene nodes widened so that the same node of every detailed pass (and its updated value) fits. */
-  function fitNodes(nodes, index, m) {
-    if (!full) return nodes;
-    const hasBackward = index.trace.backward.length > 0;
+  /**
+   * Room per node key for every detailed pass (its values, and its parameters' values after the
+   * updates), computed once per trace and text scale: callers may ask node by node.
+   */
+  let room = null; // {full, scale, sizes}
+  function roomFor(m) {
+    if (room?.full === full && room.scale === m.scale) return room.sizes;
     const sizes = new Map();
     for (const k of detailedPasses(full)) {
       const v = view(k);
       if (!v) continue;
-      const keys = nodeKeys(v);
-      const vIndex = indexTrace(v);
+      const keys = keysOf(v);
       const timeline = passTimeline(v);
-      const changed = updateLines(vIndex, timeline, timeline.length - 1, source);
+      const changed = updateLines(indexTrace(v), timeline, timeline.length - 1, source);
       for (const node of v.nodes) {
         if (node.kind !== "tensor") continue;
-        const lines = nodeLines(node, null, hasBackward);
+        const lines = nodeLines(node, null, v.backward.length > 0);
         const over = changed.get(node.id);
         for (const l of over ? [lines, { ...lines, ...over }] : [lines]) {
           const size = sizeNode(node, l, m);
@@ -175,7 +184,15 @@ export function createTraining(el, { store, t, requestTrace, canRequest = () => 
         }
       }
     }
-    const keys = nodeKeys(index.trace);
+    room = { full, scale: m.scale, sizes };
+    return sizes;
+  }
+
+  /** Scene nodes widened so that the same node of every detailed pass (and its updated value) fits. */
+  function fitNodes(nodes, index, m) {
+    if (!full) return nodes;
+    const sizes = roomFor(m);
+    const keys = keysOf(index.trace);
     return nodes.map((n) => {
       const size = sizes.get(keys.get(n.id));
       return size && n.kind === "tensor" ? { ...n, w: Math.max(n.w, size.w), h: Math.max(n.h, size.h) } : n;
@@ -185,7 +202,7 @@ export function createTraining(el, { store, t, requestTrace, canRequest = () => 
   /** The last layout again, for a graph of the same shape whose nodes fit its boxes; else null. */
   function reuseLayout(nodes, edges, index, scale) {
     if (!full || !lastLayout) return null;
-    const keys = nodeKeys(index.trace);
+    const keys = keysOf(index.trace);
     if (shapeOf(keys, nodes.map((n) => n.id), edges, scale) !== lastLayout.shape) return null;
     const placed = nodes.map((n) => ({ n, at: lastLayout.byKey.get(keys.get(n.id)) }));
     if (placed.some(({ n, at }) => !at || n.w > at.w || n.h > at.h)) return null;
@@ -201,7 +218,7 @@ export function createTraining(el, { store, t, requestTrace, canRequest = () => 
   /** Remember a layout (by node keys) so that the next pass of the same shape can have it. */
   function remember(nodes, laid, index, scale) {
     if (!full) { lastLayout = null; return; }
-    const keys = nodeKeys(index.trace);
+    const keys = keysOf(index.trace);
     lastLayout = {
       shape: shapeOf(keys, nodes.map((n) => n.id), laid.edges, scale),
       byKey: new Map(nodes.map((n) => [keys.get(n.id), { ...laid.positions.get(n.id), w: n.w, h: n.h }])),
