@@ -1,7 +1,8 @@
 """Built-in example programs, the lesson first. One list, so a later issue can translate the texts.
 
-Every example runs in Grafo's language (no loops, no def) and is a test case: its numbers are
-checked against torch in tests/service/test_examples.py.
+Every example is a test case: its numbers are checked against torch in tests/service/test_examples.py.
+The first ones are straight-line programs, one idea each; the last ones are what a course does next
+(a training loop, a module of your own).
 """
 
 from __future__ import annotations
@@ -184,6 +185,45 @@ J = y.sum()
 J.backward()
 """
 
+TRAINING_LOOP = """\
+import torch
+torch.manual_seed(0)
+x = torch.arange(0., 4)
+y = 2 * x
+w = torch.ones(1, requires_grad=True)
+optimizer = torch.optim.SGD([w], lr=0.01)
+for step in range(20):
+    J = ((x * w - y) ** 2).sum()
+    optimizer.zero_grad()
+    J.backward()
+    optimizer.step()
+    print(f"step {step}: J = {J.item():.4f}, w = {w.item():.4f}")
+"""
+
+OWN_MODULE = """\
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+torch.manual_seed(0)
+
+class TwoLayer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.hidden = nn.Linear(2, 3)
+        self.out = nn.Linear(3, 1)
+
+    def forward(self, x):
+        h = torch.tanh(self.hidden(x))
+        return self.out(h)
+
+net = TwoLayer()
+x = torch.tensor([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+target = torch.tensor([[1.0], [1.0], [0.0]])
+loss = F.mse_loss(net(x), target)
+loss.backward()
+print(net.hidden.weight.grad)
+"""
+
 EXAMPLES: list[Example] = [
     Example(
         id="lesson",
@@ -258,6 +298,20 @@ EXAMPLES: list[Example] = [
         "backward() fail with an error.",
         source=INPLACE_ERROR,
     ),
+    Example(
+        id="training-loop",
+        title="A training loop: the lesson's w, learned",
+        description="The lesson's model trained by SGD for 20 steps: the loss curve, each update "
+        "w ← w − lr·dJ/dw with its numbers, the first and last passes in full.",
+        source=TRAINING_LOOP,
+    ),
+    Example(
+        id="own-module",
+        title="A module of your own",
+        description="An nn.Module subclass with two Linear layers: parameters named by their path "
+        "(net.hidden.weight), ops grouped by the module they ran in.",
+        source=OWN_MODULE,
+    ),
 ]
 
 
@@ -301,6 +355,14 @@ TRANSLATIONS: dict[str, dict[str, dict[str, str]]] = {
         "title": "Gradientes se acumulam",
         "description": "Duas passadas de backward pelo mesmo grafo (retain_graph=True): w.grad se soma, "
         "−28 e depois −56, a menos que seja zerado entre elas."}},
+    "training-loop": {"pt-BR": {
+        "title": "Um laço de treino: o w da aula, aprendido",
+        "description": "O modelo da aula treinado por SGD em 20 passos: a curva da perda, cada atualização "
+        "w ← w − lr·dJ/dw com os seus números, a primeira e a última passadas por inteiro."}},
+    "own-module": {"pt-BR": {
+        "title": "Um módulo seu",
+        "description": "Uma subclasse de nn.Module com duas camadas Linear: parâmetros com o nome do seu "
+        "caminho (net.hidden.weight), operações agrupadas pelo módulo em que rodaram."}},
     "inplace-error": {"pt-BR": {
         "title": "Uma mudança in-place quebra o backward",
         "description": "exp() salva a sua saída para o backward; mudar essa saída in-place faz o "
