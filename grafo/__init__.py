@@ -14,6 +14,6 @@ Your code runs with your own rights (no sandbox). This is a thin layer over the 
 """
 
 from app import __version__
-from app.local import Recording, record, trace, trace_script
+from app.local import Recording, init_notebook, record, trace, trace_script
 
-__all__ = ["Recording", "record", "trace", "trace_script", "__version__"]
+__all__ = ["Recording", "init_notebook", "record", "trace", "trace_script", "__version__"]

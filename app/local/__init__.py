@@ -4,6 +4,7 @@ Nothing here is sandboxed: the code is yours and runs with your rights, with no 
 you set. The web service (`app.service`) is the place for other people's programs.
 """
 
+from app.local.notebook import init_notebook
 from app.local.recording import Recording, record, trace, trace_script
 
-__all__ = ["Recording", "record", "trace", "trace_script"]
+__all__ = ["Recording", "init_notebook", "record", "trace", "trace_script"]

@@ -4,7 +4,8 @@ The first recording shown in a kernel session carries the page's assets (`page.a
 HTML and about 1 MB of JavaScript, inlined, so no CDN and no network); every later one only its trace
 and a few lines that wait for the assets and mount an iframe from them. A notebook opened where
 scripts do not run (GitHub, an untrusted notebook) shows the SVG each output carries instead; so does
-an output whose assets were cleared with the output that brought them (run that cell again).
+an output whose assets went away with the output that brought them: it says so, and
+`grafo.init_notebook()` in any cell sends them again (the views waiting for them then open).
 """
 
 from __future__ import annotations
@@ -32,7 +33,16 @@ _VIEW = """<div class="grafo-output" id="%(id)s">
     root.appendChild(frame);
     return true;
   }
-  if (!mount()) window.addEventListener("grafo-assets", mount);
+  if (mount()) return;
+  window.addEventListener("grafo-assets", mount);
+  setTimeout(function () {
+    if (window.__grafoAssets || !root) return;
+    var note = document.createElement("p");
+    note.style.cssText = "font:13px sans-serif;color:#555;margin:4px 0";
+    note.textContent = "A static picture: the interactive view's scripts came with an earlier Grafo output " +
+      "that is gone. Run grafo.init_notebook() in a cell to load them.";
+    root.insertBefore(note, root.firstChild);
+  }, 3000);
 })();
 </script>
 </div>"""
@@ -48,7 +58,16 @@ def view_html(payload_json: str, svg: str, height: int = 640) -> str:
     return assets + view
 
 
-def reset() -> None:
-    """Send the assets again with the next output (after the output that carried them was cleared)."""
+class _Assets:
+    def _repr_html_(self) -> str:
+        return page.assets_html()
+
+    def __repr__(self) -> str:
+        return "<grafo: the page's scripts, for this notebook's Grafo views>"
+
+
+def init_notebook() -> _Assets:
+    """Show this (the last line of a cell) to send the page's assets to the notebook again."""
     global _sent_assets
-    _sent_assets = False
+    _sent_assets = True
+    return _Assets()

@@ -4,13 +4,13 @@ The page is `templates/index.html` with the ES modules of `static/js` (no build 
 a trace (`{"trace": ..., "source": ...}` in `<script type="application/json" id="grafo-given">`)
 shows it instead of tracing a program of its own (`static/js/main.js`).
 
-Self-contained (a saved `.html`, a notebook): the CSS is inlined, and the modules (the page's own,
-d3, dagre, CodeMirror, the layout worker) travel as text in one JSON block. A small loader turns
-each into a `blob:` URL, dependencies first, with every relative import (and the worker's
-`new URL("./layout-worker.js", import.meta.url)`, and `"/static/..."` fetches) rewritten to the
-URL of its target; then it imports `main.js`. Nothing is fetched from anywhere: it works offline,
-from `file://`, and inside a notebook's iframe (which reuses the loader of the notebook page, so
-the 1 MB of JavaScript is in a notebook once).
+Self-contained (a saved `.html`, a notebook): the CSS is inlined, and the files main.js needs (the
+page's modules, d3, dagre, CodeMirror, the workers, files it fetches) travel as text in one JSON block.
+A small loader makes each page module a `blob:` URL under a bare name (`@grafo/js/model.js`, every
+relative import rewritten to one) in an import map, so modules may import each other in cycles as ES
+modules allow; a worker and what it imports become `data:` URLs. Then it imports main.js. Nothing is
+fetched from anywhere: it works offline, from `file://`, and in a notebook's iframe (which uses the
+loader of the notebook page, so the JavaScript is in a notebook once).
 """
 
 from __future__ import annotations
@@ -26,9 +26,7 @@ from app import __version__
 _ROOT = Path(__file__).resolve().parents[2]
 _MODULE_TYPES = {".js": "text/javascript", ".css": "text/css"}
 _IMPORT = re.compile(r"""(\bfrom\s*|\bimport\s*\(?\s*|new\s+URL\(\s*)(["'])(\.{1,2}/[^"'\n]+)\2""")
-_WORKER = re.compile(r"""new\s+Worker\(\s*new\s+URL\(\s*(["'])grafo-module:([^"']+)\1""")
 _STATIC_URL = re.compile(r"""(["'])/static/([^"'\n]+)\1""")
-PLACEHOLDER = "grafo-module:"
 _START = "<!--grafo-start-->"
 
 
@@ -88,86 +86,101 @@ def shell() -> str:
 
 @lru_cache(maxsize=1)
 def modules() -> list[dict]:
-    """Every module main.js needs, as {id, type, text, deps}, dependencies before what uses them."""
+    """Every file main.js needs, as {id, type, text, main}: `main` when the page imports it (the rest
+    are workers, what they import, and files fetched by URL). In `text`, an import of another module
+    reads `grafo-import:<id>`, a URL of one (`new URL("./w.js", import.meta.url)`, `"/static/..."`)
+    reads `grafo-url:<id>`; the loader puts the real URLs in. Cycles between the page's modules are
+    fine (ES modules allow them); a worker's imports must not have any."""
     static = web_root() / "static"
     found: dict[str, dict] = {}
 
-    def visit(module_id: str, path: tuple[str, ...]) -> None:
-        if module_id in path:
-            raise ValueError(f"import cycle in static/: {' -> '.join(path + (module_id,))}")
+    def visit(module_id: str, main: bool) -> None:
         if module_id in found:
+            found[module_id]["main"] |= main
             return
         text = (static / module_id).read_text(encoding="utf-8")
-        deps: list[str] = []
+        imports: list[str] = []
+        urls: list[str] = []
 
         def relative(match: re.Match) -> str:
             target = posixpath.normpath(posixpath.join(posixpath.dirname(module_id), match.group(3)))
             if not (static / target).is_file():
                 return match.group(0)
-            deps.append(target)
-            return f"{match.group(1)}{match.group(2)}{PLACEHOLDER}{target}{match.group(2)}"
+            is_url = match.group(1).startswith("new")
+            (urls if is_url else imports).append(target)
+            kind = "url" if is_url else "import"
+            return f"{match.group(1)}{match.group(2)}grafo-{kind}:{target}{match.group(2)}"
 
         def absolute(match: re.Match) -> str:
             target = match.group(2)
             if not (static / target).is_file():
                 return match.group(0)
-            deps.append(target)
-            return f"{match.group(1)}{PLACEHOLDER}{target}{match.group(1)}"
+            urls.append(target)
+            return f"{match.group(1)}grafo-url:{target}{match.group(1)}"
 
         if module_id.endswith(".js"):
             text = _STATIC_URL.sub(absolute, _IMPORT.sub(relative, text))
-            workers.update(match.group(2) for match in _WORKER.finditer(text))
-        for dep in deps:
-            visit(dep, path + (module_id,))
-        found[module_id] = {"id": module_id, "type": _MODULE_TYPES[Path(module_id).suffix],
-                            "text": text, "deps": sorted(set(deps)), "data": False}
+        found[module_id] = {"id": module_id, "type": _MODULE_TYPES.get(Path(module_id).suffix, "text/plain"),
+                            "text": text, "main": main}
+        for target in imports:
+            visit(target, main)
+        for target in urls:
+            visit(target, False)
 
-    workers: set[str] = set()
-    visit("js/main.js", ())
-    # A worker and what it imports travel as data: URLs: a page opened from file:// has an opaque
-    # origin, and Chromium starts no module worker from a blob: URL there.
-    pending = list(workers)
-    while pending:
-        module = found[pending.pop()]
-        if not module["data"]:
-            module["data"] = True
-            pending.extend(module["deps"])
+    visit("js/main.js", True)
     return list(found.values())
 
 
-# Defines `window.__grafoAssets` once per page: `url(id)` (the blob: URL of a module, all made on first use)
-# and `page(payloadJson)` (the HTML of a page showing that trace, for a notebook's iframe).
+# Defines `window.__grafoAssets` once per page: `importMap()` (the page's modules as blob: URLs, made on
+# first use, under bare names `@grafo/<id>`) and `page(payloadJson)` (the HTML of a page showing that
+# trace, for a notebook's iframe). A worker, what it imports and a fetched file travel as data: URLs
+# instead: import maps do not reach into workers, and a page opened from file:// has an opaque origin,
+# where Chromium starts no module worker from a blob: URL.
 _LOADER = """(function () {
   if (window.__grafoAssets) return;
   var assets = JSON.parse(document.getElementById("grafo-assets").textContent);
-  var urls = null;
-  function url(id) {
-    if (!urls) {
-      urls = {};
+  var byId = {}, inline = {}, imports = null;
+  assets.modules.forEach(function (m) { byId[m.id] = m; });
+  var REFERENCE = /grafo-(import|url):([^"'`\\s]+)/g;
+  function dataUrl(id, path) {
+    if (inline[id]) return inline[id];
+    if (path.indexOf(id) >= 0) throw new Error("Grafo: import cycle in a worker: " + path.concat(id).join(" > "));
+    var text = byId[id].text.replace(REFERENCE, function (_, kind, dep) { return dataUrl(dep, path.concat(id)); });
+    return (inline[id] = "data:" + byId[id].type + ";charset=utf-8," + encodeURIComponent(text));
+  }
+  function importMap() {
+    if (!imports) {
+      imports = {};
       assets.modules.forEach(function (m) {
-        var text = m.text;
-        m.deps.forEach(function (dep) { text = text.split("%(placeholder)s" + dep).join(urls[dep]); });
-        urls[m.id] = m.data ? "data:" + m.type + ";charset=utf-8," + encodeURIComponent(text)
-          : URL.createObjectURL(new Blob([text], { type: m.type }));
+        if (!m.main) return;
+        var text = m.text.replace(REFERENCE, function (_, kind, dep) {
+          return kind === "import" ? "@grafo/" + dep : dataUrl(dep, []);
+        });
+        imports["@grafo/" + m.id] = URL.createObjectURL(new Blob([text], { type: m.type }));
       });
     }
-    return urls[id];
+    return { imports: imports };
   }
   function page(payloadJson) {
-    var given = payloadJson.split("</").join("<\\\\/");
-    var start = '<script type="application/json" id="grafo-given">' + given + "</" + "script>" +
-      "<script>import(parent.__grafoAssets.url('js/main.js'))</" + "script>";
+    // payloadJson comes from a <script> element's text, so it has no "</" left to escape.
+    var start = '<script type="application/json" id="grafo-given">' + payloadJson + "</" + "script>" +
+      "<script>" + %(start_parent)s + "</" + "script>";
     return assets.shell.replace("%(start)s", start);
   }
-  window.__grafoAssets = { url: url, page: page };
+  window.__grafoAssets = { importMap: importMap, page: page };
   window.dispatchEvent(new Event("grafo-assets"));
 })();"""
+# Runs in the document that shows the page (the page itself, or a notebook's iframe): its import map
+# first, then main.js, in that document's own realm.
+_START_SCRIPT = ('var map = document.createElement("script"); map.type = "importmap"; '
+                 'map.textContent = JSON.stringify(%s.__grafoAssets.importMap()); document.head.appendChild(map); '
+                 'import("@grafo/js/main.js");')
 
 
 def assets_html() -> str:
     """The page's CSS, HTML and JavaScript with the loader: once per page (notebook or saved file)."""
     data = {"modules": modules(), "shell": shell()}
-    loader = _LOADER % {"placeholder": PLACEHOLDER, "start": _START}
+    loader = _LOADER % {"start": _START, "start_parent": json.dumps(_START_SCRIPT % "parent")}
     return (f'<script type="application/json" id="grafo-assets">{_json_in_html(data)}</script>\n'
             f"<script>{loader}</script>")
 
@@ -175,7 +188,7 @@ def assets_html() -> str:
 def standalone_page(payload_json: str, title: str | None = None) -> str:
     """One HTML file that shows the trace with nothing else: no server, no network."""
     start = (given_block_text(payload_json) + "\n" + assets_html() + "\n"
-             "<script>import(window.__grafoAssets.url('js/main.js'))</script>")
+             f"<script>{_START_SCRIPT % 'window'}</script>")
     return _titled(shell(), title).replace(_START, start)
 
 

@@ -130,3 +130,26 @@ def test_where_scripts_do_not_run_the_svg_shows(executed, local_browser, tmp_pat
         assert fallback.is_visible() and fallback.locator("g[data-id]").count() > 5
     finally:
         context.close()
+
+
+def test_a_view_whose_assets_are_gone_says_so_and_opens_when_they_come_back(executed, tmp_path, offline_page):
+    notebook, _ = executed
+    import re
+
+    import grafo
+
+    page_path = tmp_path / "later-output-only.html"
+    page_path.write_text("<!doctype html><meta charset='utf-8'><body>" + notebook.cells[2].outputs[0]["data"]["text/html"],
+                         encoding="utf-8")
+    page = offline_page.page
+    page.goto(page_path.as_uri())
+    page.wait_for_selector("text=Run grafo.init_notebook()", timeout=10_000)
+    assert page.locator(".grafo-fallback svg").is_visible()
+    assets = grafo.init_notebook()._repr_html_()  # what that call shows in a cell
+    data = re.search(r'<script type="application/json" id="grafo-assets">(.*?)</script>', assets, re.S).group(1)
+    loader = re.search(r"<script>(.*?)</script>\s*$", assets, re.S).group(1)
+    page.evaluate("""(data) => { const s = document.createElement("script"); s.type = "application/json";
+                     s.id = "grafo-assets"; s.textContent = data; document.body.appendChild(s); }""", data)
+    page.add_script_tag(content=loader)
+    frame = page.wait_for_selector(".grafo-output iframe").content_frame()
+    assert graph_shown(frame) > 5

@@ -59,10 +59,10 @@ def test_saved_html_shows_the_graph_offline(recording, tmp_path, offline_page):
     path = recording.save(tmp_path / "g.html")
     text = path.read_text()
     assert '<link rel="stylesheet"' not in text and 'src="/static/' not in text
+    assert "<title>two layers · Grafo</title>" in text
     page = offline_page.page
     page.goto(path.as_uri())
     assert graph_shown(page) == len(recording.trace.nodes)
-    assert page.title() == "two layers · Grafo"
     assert "loss = model(x).pow(2).sum()" in page.locator("#editor").inner_text()
     assert page.locator("#btn-trace").is_hidden()
     at_end = page.locator("#step-text").inner_text()
