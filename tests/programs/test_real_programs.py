@@ -186,6 +186,27 @@ def test_seed_lesson_numbers(references: ReferenceCache):
     assert twice.output[1:3] == ["tensor([-28.])", "tensor([-56.])"]
 
 
+def test_seed_lesson_numbers_in_grafo(one_thread):
+    """The same numbers, as Grafo shows them: values and gradients on the graph, the output printed."""
+    from app.engine import trace
+
+    source = SEED_LESSON.read_text(encoding="utf-8")
+    result = trace(source)
+    named = {name: node for node in result.nodes if node.kind == "tensor" for name in node.names}
+    assert named["J"].value.data == 14.0
+    assert result.output[1:] == ["tensor([-28.])", result.output[2], "1.0", "[1. 1. 1. 1.]", "[ 0. -2. -4. -6.]", "-28.0"]
+    assert float(result.output[2]) == pytest.approx(-0.02798843, abs=1e-6)
+    (leaf,) = [leaf for leaf in result.gradcheck.leaves if leaf.name == "w"]
+    assert leaf.elements[0].delta == pytest.approx(-0.02798843, abs=1e-6)  # the eps experiment
+    assert [step.accumulated.data for step in result.backward if step.kind == "accumulate"] == [[-28.0]]
+
+    replay = source[source.index("# In [13]:"):source.index("# In [15]:")]
+    head, tail = source.split("# In [15]:")
+    twice = trace(head + replay + "# In [15]:" + tail)
+    assert twice.output[1:3] == ["tensor([-28.])", "tensor([-56.])"]
+    assert [step.accumulated.data for step in twice.backward if step.kind == "accumulate"] == [[-28.0], [-56.0]]
+
+
 # ---------------------------------------------------------------------------------------------------
 # The comparer, on hand-built traces (no engine needed).
 
