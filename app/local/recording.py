@@ -197,16 +197,18 @@ def trace_script(path: str | Path, args: list[str] | tuple[str, ...] = (), root:
     `__name__ == "__main__"`, `__file__`, its real file name in tracebacks) and record it.
 
     Raises `app.errors.ProgramError` if the script fails; its `__context__` is the script's own exception.
-    Like the server, Grafo seeds torch, random and numpy with 0 before the script starts (`GRAFO_SEED`).
+    Like the server, Grafo seeds torch, random and numpy with 0 before the script starts (`GRAFO_SEED`),
+    and a training loop with more backward passes than it keeps in full is run a second time to record
+    the last ones (as `app.engine.trace` does for every program).
     """
     from app import engine
     from app.teaching.annotate import traced
 
-    path = Path(path).resolve()
+    given, path = str(path), Path(path).resolve()
     source = path.read_text(encoding="utf-8")
     run = traced if explain else engine.trace
     saved = sys.argv, list(sys.path), getattr(builtins, "__file__", _MISSING)
-    sys.argv = [str(path), *args]
+    sys.argv = [given, *args]
     sys.path.insert(0, str(path.parent))
     # The engine runs the script in a namespace of its own; `__file__` is found in builtins instead.
     builtins.__file__ = str(path)
