@@ -276,6 +276,8 @@ class UpdateStep(Model):
     params: list[ParamUpdate] = Field(default_factory=list)
     cleared: list[str] = Field(default_factory=list, description="zero_grad: the parameters whose .grad was "
                                "set to None or zeroed.")
+    zeroed_to: Literal["none", "zeros"] | None = Field(default=None, description="zero_grad: `.grad` became "
+                                                       "None (`zero_grad()`'s default) or a tensor of zeros.")
 
 class GradCheckElement(Model):
     index: list[int]

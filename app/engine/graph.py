@@ -116,9 +116,17 @@ class GraphBuilder:
         return node_id
 
     def source_node(self, tensor: torch.Tensor, name: str | None = None, site: Site | None = None) -> str:
-        """The node for a tensor used as an input: known, or a new source node (named if we can)."""
+        """The node for a tensor used as an input: known, or a new source node (named if we can).
+
+        A known tensor changed in place where no op was recorded (an optimizer's step, a pass kept
+        only as a summary) gets a new node with its value now; the new version keeps its names."""
         node_id = self.node_of(tensor)
         if node_id is not None:
+            known = self.tensors[node_id]
+            if known.version == tensor._version:
+                return node_id
+            node_id = self._new_tensor(tensor, known.label, known.span, producer=None)
+            self.tensors[node_id].names = list(known.names)
             return node_id
         node_id = self._new_tensor(tensor, name or "tensor", site.span if site else None, producer=None)
         if name:

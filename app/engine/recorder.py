@@ -119,10 +119,10 @@ class ForwardRecorder(TorchFunctionMode):
             self.graph.refresh_flags(args[0])
             return
         if _is_grad_cleared(func, args):
-            self.updates.grad_cleared(args[0])
+            self.updates.grad_cleared(args[0], to_none=True)
             return
         if args and isinstance(args[0], torch.Tensor) and (param := self.updates.grad_of(args[0], name)) is not None:
-            self.updates.grad_cleared(param)
+            self.updates.grad_cleared(param, to_none=False)
         if not self.detail or self.updates.in_step:
             return  # a pass kept only as a summary, or an optimizer's own arithmetic
         if _is_property_read(func) and _property_name(func) not in _RECORDED_PROPERTIES:

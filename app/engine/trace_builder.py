@@ -78,7 +78,7 @@ def _update_steps(run) -> list[UpdateStep]:
         ) for change in record.changes]
         steps.append(UpdateStep(index=len(steps), pass_index=record.pass_index, kind=record.kind,
                                 optimizer=record.optimizer, hyper=record.hyper, span=record.span, params=params,
-                                cleared=list(record.cleared)))
+                                cleared=list(record.cleared), zeroed_to=record.zeroed_to))
     return steps
 
 

@@ -62,8 +62,8 @@ class ProgramRun:
         self.deadline = deadline or Deadline(limits.time_limit_s)
         self.graph = GraphBuilder(limits)
         self.modules = ModuleTracker(self.sites)
-        self.updates = UpdateRecorder(self.sites, self.leaf_name, self.graph.node_of, self._last_pass,
-                                      self._last_pass_detailed)
+        self.updates = UpdateRecorder(self.sites, self.leaf_name, self.graph.node_of, self._node_after,
+                                      self._last_pass, self._last_pass_detailed)
         self.recorder = ForwardRecorder(self.graph, self.sites, self.modules, self.updates, self._assignments(),
                                         self.autograd_call, self.grad_read)
         self.paused = self.recorder.paused  # `with run.paused():` around Grafo's own torch work
@@ -176,6 +176,10 @@ class ProgramRun:
                     or name_in_frame(self.sites.program_frame(), tensor) or f"tensor {len(self._leaf_names)}")
             self._leaf_names[id(tensor)] = name
         return name
+
+    def _node_after(self, tensor: torch.Tensor) -> str | None:
+        """A parameter's node after an update: a new version, when the graph knows the parameter."""
+        return self.graph.source_node(tensor) if self.graph.node_of(tensor) is not None else None
 
     def _last_pass(self) -> int | None:
         return self.completed_passes - 1 if self.completed_passes else None

@@ -49,16 +49,18 @@ class UpdateRecord:
     hyper: dict = field(default_factory=dict)
     changes: list[ParamChange] = field(default_factory=list)
     cleared: list[str] = field(default_factory=list)
+    zeroed_to: str | None = None  # zero_grad: "none" (`.grad = None`) or "zeros" (`.grad.zero_()`)
 
 
 class UpdateRecorder:
     """Collects update steps. `wanted()` says whether the pass just finished is kept in detail."""
 
     def __init__(self, sites: SiteFinder, name_of: Callable[[torch.Tensor], str], node_of: Callable,
-                 last_pass: Callable[[], int | None], wanted: Callable[[], bool]):
+                 node_after: Callable, last_pass: Callable[[], int | None], wanted: Callable[[], bool]):
         self.sites = sites
         self.name_of = name_of
-        self.node_of = node_of
+        self.node_of = node_of  # the parameter's node now
+        self.node_after = node_after  # its node after a change (a new version when the graph knew it)
         self.last_pass = last_pass
         self.wanted = wanted
         self.records: list[UpdateRecord] = []
@@ -106,7 +108,7 @@ class UpdateRecorder:
             return
         for change in record.changes:
             change.after = change.param.detach().clone()
-            change.node_after = self.node_of(change.param)
+            change.node_after = self.node_after(change.param)
             state = optimizer.state.get(change.param, {})
             change.state = {key: state[key].detach().clone() for key in _STATE_KEYS
                             if isinstance(state.get(key), torch.Tensor) and state[key].shape == change.param.shape}
@@ -135,16 +137,17 @@ class UpdateRecorder:
         param, before, grad, node_before = pending
         site = self.sites.current()
         change = ParamChange(param, self.name_of(param), before, grad, param.detach().clone(),
-                             node_before=node_before, node_after=self.node_of(param))
+                             node_before=node_before, node_after=self.node_after(param))
         self._add(UpdateRecord(self.last_pass(), "manual", site.span if site else None,
                                site.key[1:] if site else ()), change)
 
-    def grad_cleared(self, param: torch.Tensor) -> None:
-        """`param.grad = None` (what zero_grad does) or `param.grad.zero_()`."""
+    def grad_cleared(self, param: torch.Tensor, to_none: bool) -> None:
+        """`param.grad = None` (what zero_grad does by default) or `param.grad.zero_()`."""
         if self.last_pass() is None or not self.wanted():
             return
         site = self.sites.current()
-        record = UpdateRecord(self.last_pass(), "zero_grad", site.span if site else None, site.key if site else ())
+        record = UpdateRecord(self.last_pass(), "zero_grad", site.span if site else None, site.key if site else (),
+                              zeroed_to="none" if to_none else "zeros")
         self._add(record, None, self.name_of(param))
 
     def grad_of(self, target: torch.Tensor, name: str) -> torch.Tensor | None:
@@ -152,7 +155,7 @@ class UpdateRecorder:
         if name not in _ZEROING_CALLS or self.last_pass() is None:
             return None
         for param in self.params_by_storage.values():
-            if param.grad is target:
+            if param.grad is not None and param.grad.data_ptr() == target.data_ptr():  # `.grad` or `.grad.data`
                 return param
         return None
 

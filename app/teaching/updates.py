@@ -52,6 +52,8 @@ def update_text(record, change, root: str) -> str | None:
         rate = hyper.get("lr") if record.kind == "optimizer" else _learning_rate(change.before, change.after, change.grad)
         if rate is None:
             return None
+        if record.kind == "manual":
+            record.hyper.setdefault("lr", float(f"{rate:.7g}"))  # the rate the program used, read off the change
         return _sgd_text(name, rate, change, change.grad, grad_symbol)
     if record.optimizer == "SGD" and "momentum_buffer" in change.state and not hyper.get("weight_decay"):
         return _sgd_text(name, hyper.get("lr", 0.0), change, change.state["momentum_buffer"], "v")
