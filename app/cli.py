@@ -120,7 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m app", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    trace_parser = commands.add_parser("trace", help="trace a program and print the trace as JSON")
+    trace_parser = commands.add_parser(
+        "trace", help="trace a program and print the trace as JSON",
+        description="Traces FILE in this process with the server's limits, but not in its sandbox: for programs "
+                    "you trust (the server's workers are the place for a stranger's). --local runs FILE as your "
+                    "own script instead, with your rights and no limits.")
     trace_parser.add_argument("file", help="program file, or - for standard input")
     trace_parser.add_argument("--root", default=None, help="tensor to call backward() on if the program does not")
     trace_parser.add_argument("--eps", type=float, default=1e-3, help="finite-difference step (default 1e-3)")
