@@ -115,7 +115,8 @@ class GraphBuilder:
         self._keep_alive.append(tensor)
         return node_id
 
-    def source_node(self, tensor: torch.Tensor, name: str | None = None, site: Site | None = None) -> str:
+    def source_node(self, tensor: torch.Tensor, name: str | None = None, site: Site | None = None,
+                    refresh: bool = True) -> str:
         """The node for a tensor used as an input: known, or a new source node (named if we can).
 
         A known tensor changed in place where no op was recorded (an optimizer's step, a pass kept
@@ -123,7 +124,7 @@ class GraphBuilder:
         node_id = self.node_of(tensor)
         if node_id is not None:
             known = self.tensors[node_id]
-            if known.version == tensor._version:
+            if known.version == tensor._version or not refresh:
                 return node_id
             node_id = self._new_tensor(tensor, known.label, known.span, producer=None)
             self.tensors[node_id].names = list(known.names)
@@ -173,10 +174,13 @@ class GraphBuilder:
                                key="limit_ops", count=self.limits.max_ops)
         flat_in, _ = tree_flatten((args, kwargs))
         input_tensors = [value for value in flat_in if isinstance(value, torch.Tensor)]
-        inputs = [self.source_node(tensor, name_of(tensor) if name_of and self.node_of(tensor) is None else None, site)
-                  for tensor in input_tensors]
         flat_out, _ = tree_flatten(result)
         outputs = [(position, value) for position, value in enumerate(flat_out) if isinstance(value, torch.Tensor)]
+        # This op's own in-place change already moved its target's version: not a change from outside.
+        changed_here = {id(out) for _, out in outputs} | ({id(args[0])} if getattr(func, "__name__", "") == "__setitem__" else set())
+        inputs = [self.source_node(tensor, name_of(tensor) if name_of and self.node_of(tensor) is None else None, site,
+                                   refresh=id(tensor) not in changed_here)
+                  for tensor in input_tensors]
         inplace = any(out is tensor for _, out in outputs for tensor in input_tensors)
 
         op_id = f"o{len(self.ops)}"
