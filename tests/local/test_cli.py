@@ -44,14 +44,19 @@ def test_trace_local_runs_the_script_as_python_would_and_matches_torch(train_scr
     expected = train_reference(3, 0.1)
     # argv, __name__, __file__: the script saw what `python train.py 3 0.1` gives it.
     assert trace["output"] == [f"loss {expected['loss']:.6f} __main__ True"]
-    tensors = {n["name"]: n for n in trace["nodes"] if n["kind"] == "tensor" and n["name"]}
+    tensors = {}  # each name's first node: a parameter as the forward pass used it
+    for node in trace["nodes"]:
+        if node["kind"] == "tensor" and node["name"]:
+            tensors.setdefault(node["name"], node)
     assert close(tensors["loss"]["value"]["data"], expected["loss"])
     for name, grad in expected["grad"].items():
         assert close(tensors[name]["grad"]["data"], grad), name
         assert close(tensors[name]["value"]["data"], expected["before"][name]), name
     step = [u for u in trace["updates"] if u["kind"] == "optimizer"][0]
-    assert step["optimizer"] == "SGD"
+    assert step["optimizer"] == "SGD" and len(step["params"]) == 4
     for change in step["params"]:
+        assert close(change["before"]["data"], expected["before"][change["name"]]), change["name"]
+        assert close(change["grad"]["data"], expected["grad"][change["name"]]), change["name"]
         assert close(change["after"]["data"], expected["after"][change["name"]]), change["name"]
     # Sites are the script's real file and lines; ops carry their module paths and call stack.
     ops = [n for n in trace["nodes"] if n["kind"] == "op"]
