@@ -4,6 +4,7 @@
 // consumes it; the first value per tensor is its row. Rows link to their nodes in the graph.
 import { inlineValue, escapeHtml as h } from "./format.js";
 import { displayName } from "./model.js";
+import { gradSymbol } from "./notation.js";
 
 /** [{pass, root, line, rows: [{tensor, step, grad}]}], one entry per backward pass. No DOM. */
 export function backpropPasses(trace) {
@@ -45,7 +46,7 @@ export function renderBackpropTable(el, { index, selected, t }) {
       html += `<tr data-tensor="${h(r.tensor)}"${on ? ' class="selected" aria-current="true"' : ""}>` +
         `<th scope="row"><button type="button" class="link" data-node="${h(r.tensor)}">${h(name(r.tensor))}</button>` +
         `${n ? ` <span class="role-dot role-${h(n.role)}" title="${h(t(`role.${n.role}`))}"></span>` : ""}</th>` +
-        `<td class="grad symbol">d${h(root)}/d${h(name(r.tensor))}</td>` +
+        `<td class="grad symbol">${h(gradSymbol(root, name(r.tensor)))}</td>` +
         `<td class="grad value">${h(inlineValue(r.grad, { maxChars: 48 }))}</td>` +
         `<td class="muted">${r.step + 1}</td></tr>`;
     }

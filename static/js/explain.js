@@ -3,6 +3,11 @@
 // a gradient that is the sum of several uses spelled out term by term. Plain HTML from the data.
 import { escapeHtml as h } from "./format.js";
 import { displayName } from "./model.js";
+import { isNonfinite } from "./notation.js";
+
+// app/teaching/explain.py MAX_STEPS: the server writes out the chain rule for this many backward
+// steps of a program; later steps come without an explanation (their numbers are still in the trace).
+const EXPLAINED_STEPS = 500;
 
 /** Gradient symbols (dJ/de, w.grad) in a formula, in the gradient colour. Input is escaped first. */
 export function markGradients(text) {
@@ -43,16 +48,42 @@ function sumHtml(sum, { byId, t }) {
     `${markGradients(sum.symbol)} = ${terms} = <span class="grad result">${h(sum.total)}</span></p>`;
 }
 
+/** The step that failed: what the error means and how to fix it (its hint), torch's own words below. */
+function failedHtml(error, { t, message }) {
+  if (!error) return `<div class="explain-failed" role="note"><p><strong>${h(t("explain.failed"))}</strong></p></div>`;
+  const hint = error.hint ? `<p class="hint">${h(message({ key: error.hint }))}</p>` : "";
+  const words = error.key ? message({ key: error.key, params: error.params }) : error.message;
+  return `<div class="explain-failed" role="note"><p><strong>${h(t("explain.failed"))}</strong></p>${hint}` +
+    `<p class="torch-message">${h(words)}</p></div>`;
+}
+
+/** A gradient this step sends (or stores) that is NaN or ±Inf: said plainly, with the usual causes. */
+function nonfiniteHtml(s, { t }) {
+  const bad = s.grads_out.some((f) => isNonfinite(f.value)) || (s.kind === "accumulate" && isNonfinite(s.accumulated));
+  return bad ? `<p class="explain-nonfinite" role="note">${h(t("explain.nonfinite"))}</p>` : "";
+}
+
+/** The step of the same call's own rule, numbered as the player numbers it (the server counts over the whole program). */
+function internalNote(index, s, m) {
+  if (m.key !== "internal_step") return m;
+  const main = index.trace.backward.find((b) => b.kind === "op" && b.node === s.node && b.pass_index === s.pass_index);
+  return main ? { ...m, params: { ...m.params, step: main.index + 1 } } : m;
+}
+
 /** HTML for the explanation of timeline entry `cur`, or "" when it is not a backward step. */
-export function explanationHtml(index, cur, { t, message }) {
+export function explanationHtml(index, cur, { t, message, error = null }) {
   if (cur?.type !== "backward") return "";
   const s = cur.step;
   const ex = s.explanation;
   const node = s.node ? index.byId.get(s.node) : null;
   const opName = node ? (node.kind === "op" ? node.label : displayName(node)) : s.grad_fn;
-  const verified = ex?.verified ? ` <span class="verified">${h(t("explain.verified"))}</span>` : "";
+  const verified = ex?.verified && !s.failed ? ` <span class="verified">${h(t("explain.verified"))}</span>` : "";
   let html = `<h3>${h(t("explain.title"))} <span class="muted">· <code>${h(s.grad_fn)}</code>${node?.kind === "op" ? ` <code>${h(opName)}</code>` : ""}</span>${verified}</h3>`;
-  if (!ex) return `${html}<p class="muted">${h(message({ key: "explanation_failed" }))}</p>`;
+  if (s.failed) return html + failedHtml(error, { t, message });
+  html += nonfiniteHtml(s, { t });
+  // No explanation at all: the step is past the budget of explained steps (a step the teaching layer
+  // could not explain has one, with the note `explanation_failed`).
+  if (!ex) return `${html}<p class="explain-budget muted">${h(t("explain.budget", { count: EXPLAINED_STEPS, step: cur.i + 1 }))}</p>`;
   if (ex.incoming) html += sumHtml(ex.incoming, { byId: index.byId, t });
   if (!ex.documented) {
     const said = ex.notes.some((m) => m.key === "rule_not_documented");
@@ -63,7 +94,7 @@ export function explanationHtml(index, cur, { t, message }) {
       ex.general.map((g) => `<code>${markGradients(g)}</code>`).join("<span class=\"sep\">;</span> ") + "</p>";
   }
   html += ex.lines.map((line) => lineHtml(line, { t, message })).join("");
-  html += notesHtml(ex.notes, message);
+  html += notesHtml(ex.notes.map((m) => internalNote(index, s, m)), message);
   return html;
 }
 
@@ -71,12 +102,14 @@ export function explanationHtml(index, cur, { t, message }) {
  * The panel is there whenever the trace has a backward pass (so the graph keeps its size while
  * stepping); on other steps it says where the chain rule will appear.
  */
-export function renderExplanation(el, { index, timeline, pos, t, message }) {
+export function renderExplanation(el, { index, timeline, pos, t, message, error = null }) {
   const hasBackward = !!index?.trace.backward.length;
   el.hidden = !hasBackward;
   if (!hasBackward) { el.innerHTML = ""; return; }
   const cur = timeline[pos];
-  el.classList.toggle("stepping", cur?.type === "backward");
-  el.innerHTML = explanationHtml(index, cur, { t, message }) ||
+  // Backward and update steps have something to show; on other steps the panel shrinks to one line.
+  el.classList.toggle("stepping", cur?.type === "backward" || cur?.type === "update");
+  el.classList.toggle("failed", !!(cur?.type === "backward" && cur.step.failed));
+  el.innerHTML = explanationHtml(index, cur, { t, message, error }) ||
     `<h3>${h(t("explain.title"))}</h3><p class="muted waiting">${h(t("explain.forward"))}</p>`;
 }

@@ -1,9 +1,34 @@
 // The gradient check view: per leaf, autograd's gradient beside the finite-difference estimates, the
 // error, and what the number means ("if w grows by 0.001, J grows by about -0.028"). An eps input asks
 // for the check again with another eps (the page re-traces through the API and keeps the graph).
-import { fmtFull, escapeHtml as h } from "./format.js";
+import { fmtFull, fmtNumber, toNumber, escapeHtml as h } from "./format.js";
 
 const MAX_SENTENCES = 6;
+// The spacing of floating-point numbers near 1 (machine epsilon) and the significant digits it gives.
+const PRECISION = {
+  float32: [2 ** -23, 7], float16: [2 ** -10, 3], bfloat16: [2 ** -7, 2], float64: [2 ** -52, 16],
+};
+
+/**
+ * When eps is so small that the root's own dtype cannot show J(w+eps) − J(w) accurately, the forward
+ * difference is mostly round-off (eps 1e-7 in float32: -38 for a gradient of -28). Returns the
+ * explanation, or "" when the forward difference is as accurate as eps allows.
+ */
+function roundOffNote(leaf, gc, index, t) {
+  const root = index?.byId.get(leaf.root);
+  const dtype = root?.value?.dtype ?? "float32";
+  const [machineEps, digits] = PRECISION[dtype] ?? PRECISION.float32;
+  const v = root?.value;
+  const size = v ? Math.max(Math.abs(toNumber(v.min) || 0), Math.abs(toNumber(v.max) || 0)) : 1;
+  const noise = (machineEps * Math.max(size, Number.MIN_VALUE)) / gc.eps; // what one rounding step of J adds to the slope
+  const worst = leaf.elements.find((e) => Math.abs(toNumber(e.forward) - toNumber(e.central)) > 0.01 * Math.abs(toNumber(e.central)) &&
+    noise > 0.01 * Math.abs(toNumber(e.central)));
+  if (!worst) return "";
+  return t("gradcheck.roundOff", {
+    dtype, digits, eps: gc.eps, root: leaf.root && root ? (root.name ?? root.label) : "J", leaf: leaf.name,
+    expected: fmtNumber(toNumber(worst.central) * gc.eps), delta: fmtNumber(worst.delta), forward: fmtFull(worst.forward),
+  });
+}
 
 export function parseEps(text) {
   const v = Number(String(text).trim());
@@ -16,7 +41,7 @@ function epsForm(eps, busy, t) {
     `<span class="eps-status muted" aria-live="polite">${busy ? h(t("gradcheck.running")) : ""}</span></form>`;
 }
 
-export function renderGradcheckView(el, { gradcheck: gc, eps, busy, t, message }) {
+export function renderGradcheckView(el, { gradcheck: gc, eps, busy, t, message, index = null }) {
   let html = epsForm(eps, busy, t);
   if (!gc || !gc.leaves.length) {
     el.innerHTML = html + `<p class="muted">${h(gc?.note ?? t("gradcheck.empty"))}</p>`;
@@ -27,6 +52,8 @@ export function renderGradcheckView(el, { gradcheck: gc, eps, busy, t, message }
   for (const leaf of gc.leaves) {
     html += `<h4><button type="button" class="link" data-node="${h(leaf.leaf)}">${h(leaf.name)}</button>` +
       (leaf.max_abs_error != null ? ` <span class="muted">${h(t("gradcheck.maxError", { value: fmtFull(leaf.max_abs_error) }))}</span>` : "") + "</h4>";
+    const roundOff = roundOffNote(leaf, gc, index, t);
+    if (roundOff) html += `<p class="round-off" role="note">${h(roundOff)}</p>`;
     html += `<div class="scroll"><table class="gradcheck"><thead><tr>` +
       ["gradcheck.index", "gradcheck.autograd", "gradcheck.central", "gradcheck.forward", "gradcheck.error"]
         .map((k) => `<th scope="col"${k === "gradcheck.autograd" ? ' class="grad-colour"' : ""}>${h(t(k))}</th>`).join("") +

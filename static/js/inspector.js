@@ -2,17 +2,21 @@
 // clicks on links call back (select another node, select a source line).
 import { fmtFull, fmtNumber, shapeText, escapeHtml as h } from "./format.js";
 import { displayName } from "./model.js";
+import { gradSymbol, rootName, isNonfinite, nonfiniteNumber } from "./notation.js";
+
+/** A table cell; NaN and ±Inf are marked so they stand out. */
+const cell = (v) => `<td${nonfiniteNumber(v) ? ' class="nonfinite"' : ""}>${h(fmtFull(v))}</td>`;
 
 function table1d(data, cls) {
   const head = data.map((_, i) => `<th scope="col">${i}</th>`).join("");
-  const row = data.map((v) => `<td>${h(fmtFull(v))}</td>`).join("");
+  const row = data.map(cell).join("");
   return `<table class="tensor ${cls}"><thead><tr><th></th>${head}</tr></thead><tbody><tr><th scope="row"></th>${row}</tr></tbody></table>`;
 }
 
 function table2d(rows, cls) {
   const cols = rows[0]?.length ?? 0;
   const head = Array.from({ length: cols }, (_, j) => `<th scope="col">${j}</th>`).join("");
-  const body = rows.map((r, i) => `<tr><th scope="row">${i}</th>${r.map((v) => `<td>${h(fmtFull(v))}</td>`).join("")}</tr>`).join("");
+  const body = rows.map((r, i) => `<tr><th scope="row">${i}</th>${r.map(cell).join("")}</tr>`).join("");
   return `<table class="tensor ${cls}"><thead><tr><th></th>${head}</tr></thead><tbody>${body}</tbody></table>`;
 }
 
@@ -26,7 +30,7 @@ export function tensorTables(value, cls, t) {
       `<div class="scroll">${table1d(flat.slice(0, 200), cls)}</div>${stats}`;
   }
   const rank = value.shape.length;
-  if (rank === 0) return `<p class="scalar ${cls}">${h(fmtFull(value.data))}</p>`;
+  if (rank === 0) return `<p class="scalar ${cls}${nonfiniteNumber(value.data) ? " nonfinite" : ""}">${h(fmtFull(value.data))}</p>`;
   if (rank === 1) return `<div class="scroll">${table1d(value.data, cls)}</div>${value.numel > 4 ? stats : ""}`;
   if (rank === 2) return `<div class="scroll">${table2d(value.data, cls)}</div>${stats}`;
   // Higher rank: slices over the leading dimensions, at most 8 of them.
@@ -56,7 +60,11 @@ function row(label, html) {
   return `<tr><th scope="row">${h(label)}</th><td>${html}</td></tr>`;
 }
 
-export function renderInspector(el, { index, selected, lineSelection, source, t }) {
+/**
+ * `frame` (model.frameAt) is the player's current step: the value and gradient shown are the ones the
+ * graph shows at that step (not yet computed, not yet arrived, this pass's), not the program's end.
+ */
+export function renderInspector(el, { index, selected, lineSelection, source, t, frame = null }) {
   if (!index || !selected || !index.byId.has(selected)) {
     let html = `<p class="muted">${h(t("inspector.empty"))}</p>`;
     if (index && lineSelection) {
@@ -75,7 +83,7 @@ export function renderInspector(el, { index, selected, lineSelection, source, t 
     const producer = n.producer ? byId.get(n.producer) : null;
     html += `<h3><span class="kind">${h(t("inspector.tensor"))}</span> <span class="role-chip role-${h(n.role)}">${h(t(`role.${n.role}`))}</span> <code>${h(displayName(n))}</code></h3>`;
     html += `<table class="props">${[
-      row(t("inspector.shape"), h(shapeText(n.value))),
+      row(t("inspector.shape"), h(n.value.shape.length ? shapeText(n.value) : t("inspector.scalar"))),
       row(t("inspector.dtype"), h(n.value.dtype)),
       row(t("inspector.requiresGrad"), h(n.requires_grad ? t("yes") : t("no"))),
       row(t("inspector.isLeaf"), h(n.is_leaf ? t("yes") : t("no"))),
@@ -85,9 +93,16 @@ export function renderInspector(el, { index, selected, lineSelection, source, t 
       n.version ? row(t("inspector.version"), h(n.version)) : "",
       row(t("inspector.source"), `${lineLink(n.span, t)} <code class="src">${h(code.trim())}</code>`),
     ].join("")}</table>`;
-    html += `<h4>${h(t("inspector.value"))}</h4>${tensorTables(n.value, "value", t)}`;
-    html += `<h4 class="grad-colour">${h(t("inspector.grad"))}${h(displayName(n))}</h4>`;
-    html += n.grad ? tensorTables(n.grad, "grad", t) : `<p class="muted">${h(t("inspector.noGrad"))}</p>`;
+    const atEnd = !frame || frame.cur?.type === "end";
+    const known = atEnd || frame.revealed.has(n.id);
+    const grad = atEnd ? n.grad : frame.grads.get(n.id) ?? null;
+    if (!atEnd) html += `<p class="at-step muted">${h(t("inspector.atStep", { pos: frame.pos }))}</p>`;
+    html += `<h4>${h(t("inspector.value"))}</h4>` + (known ? tensorTables(n.value, "value", t) : `<p class="muted">${h(t("inspector.notYet"))}</p>`);
+    const pass = frame?.cur?.step?.pass_index ?? index.trace.passes.at(-1)?.index;
+    html += `<h4 class="grad-colour">${h(t("inspector.grad"))} <code>${h(gradSymbol(rootName(index, pass), displayName(n)))}</code></h4>`;
+    if (isNonfinite(grad)) html += `<p class="inspector-nonfinite" role="note">${h(t("inspector.nonfinite"))}</p>`;
+    html += grad ? tensorTables(grad, "grad", t)
+      : `<p class="muted">${h(t(n.grad && !atEnd ? "inspector.gradNotYet" : "inspector.noGrad"))}</p>`;
   } else {
     html += `<h3><span class="kind">${h(t("inspector.op"))}</span> <code>${h(n.label)}</code> <span class="muted">${h(n.op)}</span></h3>`;
     const params = Object.entries(n.params ?? {}).map(([k, v]) => `<code>${h(k)}=${h(v)}</code>`).join(" ");
