@@ -12,15 +12,19 @@ from pathlib import Path
 
 import pytest
 
+from app.cli import main
 from tests.local.conftest import Offline, graph_shown
 from tests.local.scripts import TRAIN_SCRIPT, train_reference
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_app(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "app", *args], capture_output=True, text=True, timeout=120,
-                          cwd=cwd, env={**os.environ, "PYTHONPATH": str(ROOT)})
+def run_app(capsys, *args: str) -> tuple[int, str, str]:
+    """`python -m app ARGS`, in this process (torch is imported once): (exit code, stdout, stderr)."""
+    capsys.readouterr()
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
 def close(a, b, tol=1e-5) -> bool:
@@ -36,11 +40,11 @@ def train_script(tmp_path) -> Path:
     return path
 
 
-def test_trace_local_runs_the_script_as_python_would_and_matches_torch(train_script, tmp_path):
-    done = run_app("trace", "--local", str(train_script), "3", "0.1", cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    assert "with your own rights" in done.stderr
-    trace = json.loads(done.stdout)
+def test_trace_local_runs_the_script_as_python_would_and_matches_torch(train_script, capsys):
+    code, out, err = run_app(capsys, "trace", "--local", str(train_script), "3", "0.1")
+    assert code == 0, err
+    assert "with your own rights" in err
+    trace = json.loads(out)
     expected = train_reference(3, 0.1)
     # argv, __name__, __file__: the script saw what `python train.py 3 0.1` gives it.
     assert trace["output"] == [f"loss {expected['loss']:.6f} __main__ True"]
@@ -69,17 +73,17 @@ def test_trace_local_runs_the_script_as_python_would_and_matches_torch(train_scr
     assert tanh["stack"] == ["main", "Net.forward"]
 
 
-def test_a_failing_script_exits_2_with_its_own_traceback(tmp_path):
+def test_a_failing_script_exits_2_with_its_own_traceback(tmp_path, capsys):
     script = tmp_path / "broken.py"
     script.write_text("import torch\n\ndef f(a):\n    return a @ torch.ones(3, 2)\n\nf(torch.ones(2, 2))\n")
-    done = run_app("trace", "--local", str(script), cwd=tmp_path)
-    assert done.returncode == 2
-    error = json.loads(done.stdout)["error"]
+    code, out, err = run_app(capsys, "trace", "--local", str(script))
+    assert code == 2
+    error = json.loads(out)["error"]
     assert error["kind"] == "runtime" and error["line"] == 4
     # The script's traceback, with its real path, from its first frame on.
-    assert f'File "{script}", line 6, in <module>' in done.stderr
-    assert f'File "{script}", line 4, in f' in done.stderr
-    assert "app/engine" not in done.stderr
+    assert f'File "{script}", line 6, in <module>' in err
+    assert f'File "{script}", line 4, in f' in err
+    assert "app/engine" not in err
 
 
 def test_open_serves_the_trace_on_a_free_port_and_the_page_shows_it(train_script, tmp_path, local_browser):
