@@ -8,12 +8,14 @@ trust, when they trace their own code locally).
 
 from __future__ import annotations
 
+import copy
 import inspect
 import math
 import random
 import sys
 import time
 import warnings
+from contextlib import contextmanager
 from typing import Callable
 
 import torch
@@ -37,6 +39,22 @@ from app.trace_model import ErrorBody, GradCheck, Span, Trace, TraceWarning
 
 Annotator = Callable[["ProgramRun", GradCheck | None], None]
 _MAX_WARNINGS = 50
+
+
+@contextmanager
+def global_state_kept():
+    """Put back the process-wide settings a program may change (printing, default dtype, anomaly mode).
+
+    A worker runs one program and exits, so this matters where several programs share a process:
+    the tests, and a person's own notebook (`grafo.record`)."""
+    printing = copy.copy(torch._tensor_str.PRINT_OPTS)
+    dtype, anomaly = torch.get_default_dtype(), torch.is_anomaly_enabled()
+    try:
+        yield
+    finally:
+        torch._tensor_str.PRINT_OPTS = printing
+        torch.set_default_dtype(dtype)
+        torch.set_anomaly_enabled(anomaly)
 
 
 def seed_everything(seed: int) -> None:
@@ -87,7 +105,7 @@ class ProgramRun:
         """Run the program; its own exceptions become a ProgramError placed in its code."""
         seed_everything(self.limits.seed)
         self.recorder.detail = self.plan.detail_window(0, 0)
-        with warnings.catch_warnings(), torch.set_grad_enabled(True):
+        with warnings.catch_warnings(), torch.set_grad_enabled(True), global_state_kept():
             warnings.simplefilter("always")
             warnings.showwarning = self._on_warning
             try:
