@@ -8,8 +8,9 @@ block is written in (its `co_filename`: a script's path, or the cell's `/tmp/ipy
 text is read from `linecache`. Code in other files that the block calls is placed at the line of the
 block that called it, as torch's own code is.
 
-It runs with the person's own rights and no limits but the ones they pass. Grafo's own backward
-(when the block ran none) leaves every `.grad` as it was before it; the person's own work is theirs.
+It runs with the person's own rights and no limits but the ones they pass. Grafo's own work after the
+block leaves the person's state as it was: its backward (when the block ran none) puts every `.grad`
+back, and the gradient check's replays give torch's random generator back its state.
 """
 
 from __future__ import annotations
@@ -172,11 +173,11 @@ class Session:
         variables = {**dict(self._variables()), **self.extra}
         run.namespace = {name: value for name, value in variables.items() if _touched(run, value)}
         run._name_from_globals()
-        saved_grads = None
-        if self.backward and not run.completed_passes:
-            saved_grads = _grads_of_leaves(run)
-            _guarded(run, lambda: _run_implicit_backward(run, self.root))
+        saved_grads, rng = None, torch.get_rng_state()  # replays of dropout draw numbers: not the person's
         try:
+            if self.backward and not run.completed_passes:
+                saved_grads = _grads_of_leaves(run)
+                _guarded(run, lambda: _run_implicit_backward(run, self.root))
             result = None
             if self.gradcheck:
                 _fit_gradcheck(run)
@@ -187,6 +188,7 @@ class Session:
             elapsed_ms = (time.perf_counter() - self._started) * 1000
             return build_trace(run, run, result, elapsed_ms)
         finally:
+            torch.set_rng_state(rng)
             if saved_grads is not None:
                 _restore_grads(saved_grads)
 

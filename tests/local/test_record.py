@@ -110,3 +110,13 @@ def test_a_small_transformer_and_cnn_come_with_module_paths_and_nothing_else_in_
     assert named["cnn.0.weight"].grad is not None
     assert not any(name.startswith("unrelated") or name == "spare" for name in named), sorted(named)
     assert unrelated.weight.grad is None and spare.grad is None
+
+
+def test_the_gradient_check_leaves_the_random_generator_as_the_block_left_it():
+    torch.manual_seed(4)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.Dropout(0.5))
+    with grafo.record() as g:
+        loss = model(torch.ones(2, 3)).sum()
+        loss.backward()
+        state = torch.get_rng_state()
+    assert g.trace.gradcheck is not None and torch.equal(torch.get_rng_state(), state)
