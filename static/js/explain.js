@@ -49,11 +49,11 @@ function sumHtml(sum, { byId, t }) {
 }
 
 /** The step that failed: what the error means and how to fix it (its hint), torch's own words below. */
-function failedHtml(error, { t, message }) {
-  if (!error) return `<div class="explain-failed" role="note"><p><strong>${h(t("explain.failed"))}</strong></p></div>`;
+function failedHtml(error, { t, message }, title = t("explain.failed")) {
+  if (!error) return `<div class="explain-failed" role="note"><p><strong>${h(title)}</strong></p></div>`;
   const hint = error.hint ? `<p class="hint">${h(message({ key: error.hint }))}</p>` : "";
   const words = error.key ? message({ key: error.key, params: error.params }) : error.message;
-  return `<div class="explain-failed" role="note"><p><strong>${h(t("explain.failed"))}</strong></p>${hint}` +
+  return `<div class="explain-failed" role="note"><p><strong>${h(title)}</strong></p>${hint}` +
     `<p class="torch-message">${h(words)}</p></div>`;
 }
 
@@ -104,12 +104,21 @@ export function explanationHtml(index, cur, { t, message, error = null }) {
  */
 export function renderExplanation(el, { index, timeline, pos, t, message, error = null }) {
   const hasBackward = !!index?.trace.backward.length;
-  el.hidden = !hasBackward;
-  if (!hasBackward) { el.innerHTML = ""; return; }
+  // A program that stopped outside backward (its error is at a line, not at a backward step): after
+  // its last step, the panel says where and why, beside the graph of what ran.
+  const stopped = !!error && !!index && !index.trace.backward.some((s) => s.failed);
+  el.hidden = !hasBackward && !stopped;
+  if (el.hidden) { el.innerHTML = ""; return; }
   const cur = timeline[pos];
+  const atStop = stopped && cur?.type === "end";
   // Backward and update steps have something to show; on other steps the panel shrinks to one line.
-  el.classList.toggle("stepping", cur?.type === "backward" || cur?.type === "update");
-  el.classList.toggle("failed", !!(cur?.type === "backward" && cur.step.failed));
+  el.classList.toggle("stepping", cur?.type === "backward" || cur?.type === "update" || atStop);
+  el.classList.toggle("failed", !!(cur?.type === "backward" && cur.step.failed) || atStop);
+  if (atStop) {
+    el.innerHTML = failedHtml(error, { t, message }, error.line ? t("explain.stoppedAt", { line: error.line }) : t("explain.stopped"));
+    return;
+  }
+  if (!hasBackward) { el.innerHTML = `<p class="muted waiting">${h(t("explain.beforeStop"))}</p>`; return; }
   el.innerHTML = explanationHtml(index, cur, { t, message, error }) ||
     `<h3>${h(t("explain.title"))}</h3><p class="muted waiting">${h(t("explain.forward"))}</p>`;
 }
