@@ -82,17 +82,6 @@ def server_url():
     log.close()
 
 
-@pytest.fixture(scope="session")
-def browser():
-    _need_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 class PageWatch:
     """What a page did that a test may want to fail on: console errors and requests leaving localhost."""
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, _need_chromium
+from tests.browser.conftest import CHROMIUM, _need_chromium
 
 OFFLINE_SCHEMES = ("file:", "data:", "blob:", "about:")
 
@@ -21,13 +21,9 @@ def chromium_path() -> str:
 
 
 @pytest.fixture(scope="session")
-def local_browser(chromium_path):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+def local_browser(browser):
+    """The suite's one Chromium (tests/conftest.py): Playwright's sync API allows one instance at a time."""
+    return browser
 
 
 class Offline:
