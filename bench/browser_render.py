@@ -34,6 +34,30 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
         "--disable-sync", "--no-first-run"]
 
 
+# Programs of three shapes, at any number of ops (recorded tensor operations; within a few of it):
+# a chain, a chain where every step also reads one shared weight, and a small MLP trained with SGD.
+SHAPES = ("chain", "shared", "mlp")
+
+
+def program(shape: str, ops: int) -> str:
+    """A PyTorch program of `shape` that records about `ops` operations (the trace's stats.ops)."""
+    if shape == "chain":  # 1 + 2 per iteration + 1
+        return ("import torch\nh = torch.tensor([0.5, -0.25, 1.0], requires_grad=True)\n"
+                f"for i in range({max((ops - 2) // 2, 1)}):\n    h = h * 1.01 + 0.01\nJ = h.sum()\nJ.backward()\n")
+    if shape == "shared":  # 2 + 3 per iteration + 1
+        return ("import torch\na = torch.tensor([0.5, -0.25, 1.0], requires_grad=True)\n"
+                "b = torch.tensor([0.1, 0.2, 0.3], requires_grad=True)\n"
+                f"for i in range({max((ops - 3) // 3, 1)}):\n    a = (a * 1.01 + b) * 0.99\nJ = a.sum()\nJ.backward()\n")
+    if shape == "mlp":  # 2 + 14 per step (5 forward, 3 loss, 6 parameter updates)
+        return ("import torch\ntorch.manual_seed(0)\n"
+                "net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 8), torch.nn.Tanh(),\n"
+                "                          torch.nn.Linear(8, 1))\n"
+                "opt = torch.optim.SGD(net.parameters(), lr=0.05)\nx = torch.randn(16, 4)\ny = torch.randn(16, 1)\n"
+                f"for step in range({max((ops - 2) // 14, 1)}):\n    opt.zero_grad()\n    loss = ((net(x) - y) ** 2).mean()\n"
+                "    loss.backward()\n    opt.step()\n")
+    raise ValueError(shape)
+
+
 def tv(values):
     return {"shape": [len(values)], "dtype": "float32", "numel": len(values), "data": values,
             "min": min(values), "max": max(values), "mean": sum(values) / len(values)}

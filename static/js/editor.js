@@ -5,23 +5,29 @@ import {
   setDiagnostics, lintGutter, indentUnit,
 } from "../vendor/codemirror/codemirror.js";
 
-const setStepLine = StateEffect.define();
-const stepLineField = StateField.define({
-  create: () => Decoration.none,
-  update(deco, tr) {
-    deco = deco.map(tr.changes);
-    for (const e of tr.effects) {
-      if (e.is(setStepLine)) {
-        const line = e.value;
-        if (!line || line > tr.state.doc.lines) return Decoration.none;
-        const from = tr.state.doc.line(line).from;
-        return Decoration.set([Decoration.line({ class: "cm-step-line" }).range(from)]);
+/** A highlighted line, set by an effect: the line the step ran, the line of the selected node. */
+function lineMark(cls) {
+  const set = StateEffect.define();
+  const field = StateField.define({
+    create: () => Decoration.none,
+    update(deco, tr) {
+      deco = deco.map(tr.changes);
+      for (const e of tr.effects) {
+        if (e.is(set)) {
+          const line = e.value;
+          if (!line || line > tr.state.doc.lines) return Decoration.none;
+          const from = tr.state.doc.line(line).from;
+          return Decoration.set([Decoration.line({ class: cls }).range(from)]);
+        }
       }
-    }
-    return deco;
-  },
-  provide: (f) => EditorView.decorations.from(f),
-});
+      return deco;
+    },
+    provide: (f) => EditorView.decorations.from(f),
+  });
+  return { set, field };
+}
+const stepLine = lineMark("cm-step-line");
+const selectedLine = lineMark("cm-selected-line");
 
 export function createEditor(parent, { doc, onRun, onCursorLine, onChange, label }) {
   let lastCursorLine = null;
@@ -36,7 +42,8 @@ export function createEditor(parent, { doc, onRun, onCursorLine, onChange, label
         indentUnit.of("    "),
         EditorView.lineWrapping,
         lintGutter(),
-        stepLineField,
+        stepLine.field,
+        selectedLine.field,
         EditorView.contentAttributes.of({ "aria-label": label }),
         EditorView.updateListener.of((update) => {
           if (update.docChanged) onChange?.();
@@ -73,7 +80,14 @@ export function createEditor(parent, { doc, onRun, onCursorLine, onChange, label
     clearError() { view.dispatch(setDiagnostics(view.state, [])); },
     /** The line the current step ran (0 or null clears it). */
     setStepLine(line) {
-      view.dispatch({ effects: setStepLine.of(line || null) });
+      view.dispatch({ effects: stepLine.set.of(line || null) });
+      if (line && line <= view.state.doc.lines) {
+        view.dispatch({ effects: EditorView.scrollIntoView(view.state.doc.line(line).from, { y: "nearest" }) });
+      }
+    },
+    /** The source line of the selected node (0 or null clears it), scrolled into view. */
+    setSelectedLine(line) {
+      view.dispatch({ effects: selectedLine.set.of(line || null) });
       if (line && line <= view.state.doc.lines) {
         view.dispatch({ effects: EditorView.scrollIntoView(view.state.doc.line(line).from, { y: "nearest" }) });
       }

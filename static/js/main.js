@@ -3,10 +3,12 @@
 import { createStore, initialState } from "./state.js";
 import { t, message, translatePage, setLanguage, initialLanguage, rememberLanguage, exampleText } from "./i18n/index.js";
 import { traceProgram, fetchExamples } from "./api.js";
-import { indexTrace, visibleGraph, nodeLines, stepWords, displayName } from "./model.js";
-import { metrics, sceneNodes } from "./scene.js";
-import { layoutGraph } from "./layout.js";
-import { createGraphView } from "./graph.js";
+import { indexTrace, stepWords } from "./model.js";
+import { createGraphPane } from "./graph-pane.js";
+import { groupTimeline, positionOf, groupStepWords } from "./group-steps.js";
+import { groupLabel } from "./group-lines.js";
+import { createSearch } from "./search.js";
+import { renderGroupInspector } from "./group-inspector.js";
 import { createEditor } from "./editor.js";
 import { bindPlayer } from "./player.js";
 import { renderInspector } from "./inspector.js";
@@ -18,7 +20,7 @@ import { decodeProgram, encodeProgram, shareUrl } from "./share.js";
 import { exportAs } from "./export.js";
 import { escapeHtml as h } from "./format.js";
 import { createTraining } from "./training.js";
-import { passTimeline, stepFrame, updateLines } from "./passes.js";
+import { passTimeline, stepFrame, updateLines, nodeKeys } from "./passes.js";
 import { updateWords, updateHtml } from "./update-step.js";
 
 // The lesson's program, from the server's first example (one copy of it, in app/examples.py).
@@ -47,16 +49,39 @@ function firstNodeOnLine(line) {
 }
 
 // ---- graph ------------------------------------------------------------------------------------
-const graph = createGraphView($("graph"), {
+// The pane groups the trace, lays the open groups out in a worker and draws them (graph-pane.js). The
+// steps inside a collapsed group are one step of the player (group-steps.js), so the timeline is
+// regrouped whenever a group opens or closes; `rawTimeline` is the one the trace gave.
+let rawTimeline = [];
+let intoNext = false;
+const pane = createGraphPane($("graph"), {
+  t, perf,
   // A click in the graph opens the inspector, unless the hand backprop table is open: it highlights the row.
   onSelect: (id) => store.update({ selected: id, lineSelection: null, tab: id && S().tab !== "backprop" ? "inspector" : S().tab }),
   onActivate: (id) => store.update({ selected: id, lineSelection: null, tab: "inspector" }),
-  // A large graph is drawn in slices after its first paint; this marks when every node is there.
-  onBuilt: () => requestAnimationFrame(() => requestAnimationFrame(() => {
-    perf.marks.complete = performance.now();
-    perf.complete = (perf.complete ?? 0) + 1;
-  })),
+  onStatus: (status) => store.update({ status }),
+  onExpanded: (tree, expanded) => {
+    const s = S();
+    const timeline = groupTimeline(rawTimeline, tree, expanded);
+    const pos = positionOf(timeline, s.timeline[s.pos], { into: intoNext });
+    intoNext = false;
+    store.update({ timeline, pos });
+  },
+  // A training loop's pass: boxes that fit every detailed pass (training.js).
+  fitNodes: (nodes, index, m) => training.fitNodes(nodes, index, m),
+  // A training loop's passes: the same place in another pass has the same key, so the same layout.
+  nodeKeys: (trace) => (training.shown() !== null ? nodeKeys(trace) : null),
 });
+
+perf.pane = pane; // for tests and bench/browser_render.py: the scene, the camera, the groups
+
+/** The current step is a collapsed group's: open it and show its first step. */
+function stepInto() {
+  const cur = S().timeline[S().pos];
+  if (!cur?.group) return;
+  intoNext = true;
+  pane.setExpanded(new Set([...pane.expanded(), cur.group]), { keep: cur.group });
+}
 
 // ---- training loops: the loss strip, one pass at a time (training.js) ------------------------------
 const training = createTraining($("training"), {
@@ -71,6 +96,8 @@ async function runTrace(source = editor.getText()) {
   const started = performance.now();
   const result = await traceProgram(source, { eps: S().eps });
   perf.marks.response = performance.now();
+  // The answer was parsed in this task; what the page does with it runs in the next one.
+  await new Promise((resolve) => setTimeout(resolve, 0));
   // A program that failed part way sends what it did until then: a training loop's passes are shown.
   const partial = result.error && result.trace?.summaries?.length ? result.trace : null;
   if (result.error && !partial) {
@@ -132,78 +159,15 @@ window.__grafoLoadTrace = (trace, source = "") => {
   store.update({ error: null, source, index: indexTrace(shown), timeline, pos: timeline.length - 1, selected: null, gradcheck: trace.gradcheck });
 };
 
-// ---- layout (in the worker) -------------------------------------------------------------------
-let layoutSeq = 0;
-async function relayout() {
-  const { index, showConstants, presentation } = S();
-  if (!index) return;
-  const seq = ++layoutSeq;
-  const m = metrics(presentation ? 1.3 : 1);
-  const visible = visibleGraph(index, { showConstants });
-  const hasBackward = index.trace.backward.length > 0;
-  const nodes = training.fitNodes(sceneNodes(visible, hasBackward, m), index, m);
-  perf.marks.measured = performance.now();
-  let laid;
-  try {
-    const box = $("graph").getBoundingClientRect();
-    laid = training.reuseLayout(nodes, visible.edges, index, m.scale) ?? await layoutGraph(nodes, visible.edges, {
-      rankdir: "auto", viewW: box.width, viewH: box.height, nodesep: 18 * m.scale, ranksep: 22 * m.scale,
-    });
-  } catch (err) {
-    store.update({ status: String(err.message ?? err) });
-    return;
-  }
-  if (!laid || seq !== layoutSeq) return;
-  training.remember(nodes, laid, index, m.scale);
-  perf.marks.layout = performance.now();
-  perf.layoutMs = laid.ms;
-  perf.layouts += 1;
-  const sceneNodesPlaced = nodes.map((n) => ({ ...n, ...laid.positions.get(n.id) }));
-  // Keep the root last so the initial view of a large graph can centre on it.
-  const scene = { nodes: sceneNodesPlaced, edges: laid.edges, width: laid.width, height: laid.height, rankdir: laid.rankdir, metrics: m };
-  const root = index.trace.passes[0]?.root;
-  if (root) {
-    const i = scene.nodes.findIndex((n) => n.id === root);
-    if (i >= 0) scene.nodes.push(...scene.nodes.splice(i, 1));
-  }
-  graph.setScene(scene);
-  store.update({ scene });
-  decorate();
-  if (!laid.reused) graph.fit({ animate: false });
-  requestAnimationFrame(() => requestAnimationFrame(() => {
-    perf.marks.painted = performance.now();
-    perf.painted += 1;
-    document.body.dataset.graphReady = String(perf.painted);
-  }));
-}
-
 // ---- per-step decoration ----------------------------------------------------------------------
-function decorate() {
-  const { index, timeline, pos, selected, lineSelection, scene } = S();
-  if (!index || !scene) return;
+function decorate({ follow = false } = {}) {
+  const { index, timeline, pos, selected, lineSelection } = S();
+  if (!index || !timeline.length) return;
   const frame = stepFrame(index, timeline, pos);
-  const hasBackward = index.trace.backward.length > 0;
-  const lines = new Map();
-  for (const sn of scene.nodes) {
-    const node = index.byId.get(sn.id);
-    const l = nodeLines(node, frame, hasBackward);
-    if (node.kind === "op") {
-      l.tooltip = t("graph.opTitle", { label: node.label, gradFn: node.grad_fn, source: node.source });
-      l.aria = `${node.op} ${node.label}${node.grad_fn ? `, ${node.grad_fn}` : ""}`;
-    } else {
-      l.aria = `${t(`role.${node.role}`)} ${l.title}: ${l.value}${l.grad ? `, gradient ${l.grad.slice(2)}` : ""}`;
-    }
-    lines.set(sn.id, l);
-  }
-  for (const [id, over] of updateLines(index, timeline, pos, S().source)) if (lines.has(id)) Object.assign(lines.get(id), over);
-  const lineNodes = new Set();
-  if (lineSelection) for (const n of index.trace.nodes) if (n.span?.line === lineSelection) lineNodes.add(n.id);
+  pane.decorate({ frame, overrides: updateLines(index, timeline, pos, S().source), selected, lineSelection });
+  // The camera follows the step.
+  if (follow) pane.follow(frame);
   const cur = frame.cur;
-  graph.setDecor({
-    lines, roles: frame.highlight.nodes, flows: frame.highlight.edges, selected, lineNodes,
-    stepping: cur.type === "forward" || cur.type === "backward" || cur.type === "update",
-    backward: cur.type === "backward",
-  });
   // The source line the step ran.
   let line = null;
   if (cur.type === "forward") line = index.byId.get(cur.op)?.span?.line;
@@ -214,17 +178,18 @@ function decorate() {
   else if (cur.type === "update") {
     line = cur.update.span?.line;
     const [changed] = frame.highlight.nodes.keys();
-    if (changed) graph.reveal(changed);
+    if (changed) pane.reveal(changed);
   }
   editor.setStepLine(line);
-  $("step-text").textContent = cur.type === "update" ? updateWords(cur, { t, source: S().source })
+  $("step-text").textContent = cur.group ? groupStepWords(index, pane.tree(), cur, t)
+    : cur.type === "update" ? updateWords(cur, { t, source: S().source })
     : cur.type === "end" && training.shown() !== null ? t("step.passEnd", { pass: training.shown() + 1, n: index.trace.summaries.length })
       : stepWords(index, timeline, pos, t);
 }
 
 // ---- player -----------------------------------------------------------------------------------
 const renderPlayer = bindPlayer(
-  { first: $("btn-first"), prev: $("btn-prev"), play: $("btn-play"), next: $("btn-next"), last: $("btn-last"), slider: $("slider"), speed: $("speed") },
+  { first: $("btn-first"), prev: $("btn-prev"), play: $("btn-play"), next: $("btn-next"), last: $("btn-last"), slider: $("slider"), speed: $("speed"), into: $("btn-into") },
   {
     getState: S,
     go: (pos, { keepPlaying = false } = {}) => store.update({ pos, playing: keepPlaying ? S().playing : false }),
@@ -233,6 +198,7 @@ const renderPlayer = bindPlayer(
       store.update({ playing, pos: playing && s.pos >= s.timeline.length - 1 ? 0 : s.pos });
     },
     setSpeed: (speed) => store.update({ speed }),
+    stepInto,
   },
 );
 
@@ -308,19 +274,35 @@ function renderLanguage(s) {
 // ---- the one render loop ----------------------------------------------------------------------
 store.subscribe((s, changed) => {
   if (changed.has("lang")) { renderLanguage(s); training.render(); }
-  if (changed.has("index") || changed.has("showConstants") || changed.has("presentation")) relayout();
-  else if (["pos", "selected", "lineSelection", "lang"].some((k) => changed.has(k))) decorate();
-  if (["index", "pos", "lang"].some((k) => changed.has(k))) {
+  if (changed.has("index")) {
+    rawTimeline = s.timeline;
+    pane.load(s.index, { showConstants: s.showConstants, presentation: s.presentation });
+  } else if (changed.has("showConstants") || changed.has("presentation")) pane.settings(s);
+  if (["index", "timeline", "pos", "lang"].some((k) => changed.has(k))) {
     renderExplanation($("explain"), { index: s.index, timeline: s.timeline, pos: s.pos, t, message });
     if (s.timeline[s.pos]?.type === "update") $("explain").innerHTML = updateHtml(s.timeline[s.pos], { t, source: s.source });
+    const cur = s.timeline[s.pos];
+    if (cur?.group && cur.type === "backward" && pane.tree()) {
+      $("explain").innerHTML = `<p class="explain-group">${h(t("explain.group", { label: groupLabel(pane.tree().group(cur.group), t), count: cur.count }))}</p>`;
+    }
   }
-  if (["index", "selected", "lang"].some((k) => changed.has(k))) renderBackpropTable($("panel-backprop"), { index: s.index, selected: s.selected, t });
+  if (["index", "timeline", "pos", "selected", "lineSelection", "lang"].some((k) => changed.has(k))) decorate({ follow: changed.has("pos") });
+  // The hand backprop table (a row per tensor: thousands in a large graph) is drawn when its tab is open.
+  if (s.tab === "backprop" && ["index", "selected", "lang", "tab"].some((k) => changed.has(k))) renderBackpropTable($("panel-backprop"), { index: s.index, selected: s.selected, t });
   if (!changed.has("index") && !changed.has("lang") && ["gradcheck", "gradcheckBusy"].some((k) => changed.has(k))) renderGradcheckPanel();
   if (["index", "timeline", "pos", "playing", "speed"].some((k) => changed.has(k))) renderPlayer(s);
-  if (["index", "selected", "lineSelection", "lang"].some((k) => changed.has(k))) {
-    renderInspector($("panel-inspector"), { index: s.index, selected: s.selected, lineSelection: s.lineSelection, source: s.source, t });
+  if (["index", "selected", "lineSelection", "lang", "timeline"].some((k) => changed.has(k))) {
+    const tree = pane.tree();
+    if (tree && s.selected && tree.group(s.selected)) {
+      renderGroupInspector($("panel-inspector"), { index: s.index, tree, gid: s.selected, frame: null, open: pane.expanded().has(s.selected), t });
+    } else {
+      renderInspector($("panel-inspector"), { index: s.index, selected: s.selected, lineSelection: s.lineSelection, source: s.source, t });
+    }
     training.renderParamPlots($("panel-inspector"), s);
-    if (s.selected && changed.has("selected")) graph.reveal(s.selected);
+    if (changed.has("selected")) {
+      if (s.selected) pane.reveal(s.selected);
+      editor.setSelectedLine(s.selected ? s.index?.byId.get(s.selected)?.span?.line : null);
+    }
   }
   if (changed.has("index")) renderPanels();
   if (changed.has("tab")) renderTabs();
@@ -333,7 +315,12 @@ store.subscribe((s, changed) => {
 
 // ---- controls ---------------------------------------------------------------------------------
 $("btn-trace").addEventListener("click", () => runTrace());
-$("btn-fit").addEventListener("click", () => graph.fit({ whole: true }));
+$("btn-fit").addEventListener("click", () => pane.fit({ whole: true }));
+$("btn-expand-all").addEventListener("click", () => pane.expandAll());
+$("btn-collapse-all").addEventListener("click", () => pane.collapseAll());
+createSearch($("graph-search"), $("graph-search-results"), {
+  t, getIndex: () => S().index, getTree: () => pane.tree(), onPick: (id) => pane.jumpTo(id),
+});
 $("toggle-constants").addEventListener("change", (e) => store.update({ showConstants: e.target.checked }));
 $("toggle-presentation").addEventListener("change", (e) => store.update({ presentation: e.target.checked }));
 $("examples").addEventListener("change", (e) => {
@@ -352,11 +339,13 @@ for (const tab of document.querySelectorAll("[role=tab]")) {
     if (j >= 0) { event.preventDefault(); tabs[j].focus(); store.update({ tab: tabs[j].dataset.tab }); }
   });
 }
-// Links inside panels: data-node selects a node, data-line selects a source line.
+// Links inside panels: data-node selects a node, data-line selects a source line; a group's button opens it.
 document.addEventListener("click", (event) => {
+  const toggle = event.target.closest?.("[data-toggle-group]");
+  if (toggle) { pane.toggle(toggle.dataset.toggleGroup); return; }
   const link = event.target.closest?.("[data-node], [data-line]");
   if (!link || link.closest("#graph")) return;
-  if (link.dataset.node) { store.update({ selected: link.dataset.node, lineSelection: null }); graph.focusNode(link.dataset.node); }
+  if (link.dataset.node) { store.update({ selected: link.dataset.node, lineSelection: null }); pane.jumpTo(link.dataset.node); }
   else if (link.dataset.line) {
     const line = Number(link.dataset.line);
     editor.selectLine(line);
@@ -384,16 +373,16 @@ $("btn-export").addEventListener("click", () => {
 });
 exportMenu.addEventListener("click", async (event) => {
   const kind = event.target.closest("[data-export]")?.dataset.export;
-  if (!kind || !S().scene) return;
+  if (!kind || !pane.scene()) return;
   exportMenu.hidden = true;
   $("btn-export").setAttribute("aria-expanded", "false");
-  await exportAs(kind, { svgElement: graph.svg(), scene: S().scene, trace: S().index.trace });
+  await exportAs(kind, { svgElement: pane.svg(), scene: pane.scene(), trace: S().index.trace });
 });
 document.addEventListener("keydown", (event) => {
   if (event.key === "Escape" && !exportMenu.hidden) { exportMenu.hidden = true; $("btn-export").focus(); }
-  if ((event.key === "f" || event.key === "F") && !event.target.closest?.(".cm-editor, input, select, textarea")) graph.fit({ whole: true });
+  if ((event.key === "f" || event.key === "F") && !event.target.closest?.(".cm-editor, input, select, textarea")) pane.fit({ whole: true });
 });
-window.addEventListener("resize", () => graph.fit({ animate: false }));
+window.addEventListener("resize", () => pane.fit({ animate: false }));
 
 function renderLegend() {
   const items = ["param", "constant", "intermediate", "root"].map((r) => `<li title="${h(t(`legend.${r}Title`))}"><span class="swatch role-${r}"></span>${h(t(`legend.${r}`))}</li>`);

@@ -14,9 +14,9 @@ export function displayName(node) {
   return node.name ?? node.label;
 }
 
-/** The graph to lay out: nodes and edges, without constants (and ops that only make constants) when hidden. */
-export function visibleGraph(index, { showConstants }) {
-  const { trace, byId } = index;
+/** Node ids not drawn: constants (and ops that only make constants) when they are hidden. */
+export function hiddenNodes(index, { showConstants }) {
+  const { trace } = index;
   const hidden = new Set();
   if (!showConstants) {
     for (const n of trace.nodes) if (n.kind === "tensor" && n.role === "constant") hidden.add(n.id);
@@ -24,6 +24,13 @@ export function visibleGraph(index, { showConstants }) {
       if (n.kind === "op" && n.outputs.length && n.outputs.every((o) => hidden.has(o))) hidden.add(n.id);
     }
   }
+  return hidden;
+}
+
+/** The graph to lay out: nodes and edges, without constants (and ops that only make constants) when hidden. */
+export function visibleGraph(index, { showConstants }) {
+  const { trace, byId } = index;
+  const hidden = hiddenNodes(index, { showConstants });
   const nodes = trace.nodes.filter((n) => !hidden.has(n.id));
   const edges = trace.edges.filter((e) => !hidden.has(e.source) && !hidden.has(e.target) && byId.has(e.source) && byId.has(e.target));
   return { nodes, edges };
@@ -55,46 +62,110 @@ export function buildTimeline(trace) {
 }
 
 /**
- * What the graph shows at timeline position `pos`: tensors whose value is known, each tensor's
- * gradient so far, and which nodes and edges the current step highlights.
+ * What the graph shows at timeline position `pos`: tensors whose value is known (`revealed.has(id)`),
+ * each tensor's gradient so far (`grads.get(id)`), and which nodes and edges the current step
+ * highlights. Lookups are lazy (a gradient is found by binary search in events computed once per
+ * trace), so a step costs what is drawn, not the size of the trace. A grouped entry (groupTimeline)
+ * shows everything up to its last raw step.
  */
 export function frameAt(index, timeline, pos) {
   const { trace, byId, forwardIndexOfOp } = index;
   const cur = timeline[pos] ?? timeline[timeline.length - 1];
   const forwardDone = cur.type === "start" ? 0 : cur.type === "forward" ? cur.i + 1 : trace.forward.length;
-  const revealed = new Set();
-  for (const n of trace.nodes) {
-    if (n.kind !== "tensor") continue;
-    const fi = n.producer != null ? forwardIndexOfOp.get(n.producer) : undefined;
-    if (fi === undefined || fi < forwardDone) revealed.add(n.id);
-  }
-  const grads = new Map();
+  const revealed = {
+    has(id) {
+      const n = byId.get(id);
+      if (!n || n.kind !== "tensor") return false;
+      const fi = n.producer != null ? forwardIndexOfOp.get(n.producer) : undefined;
+      return fi === undefined || fi < forwardDone;
+    },
+  };
   const backwardDone = cur.type === "backward" ? cur.i + 1 : cur.type === "end" ? trace.backward.length : 0;
+  const end = cur.type === "end" && trace.backward.length > 0;
+  const events = backwardDone && !end ? gradEvents(index) : null;
+  const grads = {
+    get(id) {
+      if (end) {
+        const n = byId.get(id);
+        if (n?.kind !== "tensor") return undefined;
+        if (n.grad) return n.grad;
+      }
+      const e = (end ? gradEvents(index) : events)?.get(id);
+      if (!e) return undefined;
+      // The last event before `backwardDone`.
+      let lo = 0;
+      let hi = e.steps.length - 1;
+      let found = -1;
+      const done = end ? trace.backward.length : backwardDone;
+      while (lo <= hi) {
+        const mid = (lo + hi) >> 1;
+        if (e.steps[mid] < done) { found = mid; lo = mid + 1; } else hi = mid - 1;
+      }
+      return found >= 0 ? e.values[found] ?? undefined : undefined;
+    },
+    has(id) { return this.get(id) !== undefined; },
+  };
+  return { pos, cur, revealed, grads, highlight: cur.group ? groupHighlight(index, cur) : highlightOf(index, cur) };
+}
+
+/**
+ * Every change of a tensor's gradient during backward, in step order: Map id -> {steps, values}
+ * (null: a leaf's gradient on its way, shown once AccumulateGrad stores it). Computed once per trace.
+ */
+function gradEvents(index) {
+  if (index.gradEvents) return index.gradEvents;
+  const { trace, byId } = index;
+  const events = new Map();
+  const now = new Map();
   const receivedAll = new Set(); // tensors that got a gradient only by a flow (not the root seed)
-  for (let i = 0; i < backwardDone; i++) {
-    const s = trace.backward[i];
+  const set = (id, value, i) => {
+    now.set(id, value);
+    let e = events.get(id);
+    if (!e) events.set(id, (e = { steps: [], values: [] }));
+    if (e.steps[e.steps.length - 1] === i) e.values[e.values.length - 1] = value;
+    else { e.steps.push(i); e.values.push(value); }
+  };
+  let pass = null;
+  trace.backward.forEach((s, i) => {
+    // Each pass starts afresh: dJ/dJ is the seed again and intermediates get this pass's gradient
+    // (pending until it arrives); only leaves' .grad carries over, as torch accumulates it.
+    if (s.pass_index !== pass) {
+      pass = s.pass_index;
+      for (const id of [...now.keys()]) {
+        const n = byId.get(id);
+        if (n?.is_leaf && n.requires_grad) continue;
+        set(id, null, i);
+        now.delete(id);
+      }
+      receivedAll.clear();
+    }
     // A root's own gradient is the seed arriving at the first step of its pass.
     s.grad_in_targets?.forEach((t, k) => {
-      if (t && !grads.has(t) && s.grad_in[k] && byId.get(t)?.kind === "tensor" && !receivedAll.has(t)) grads.set(t, s.grad_in[k]);
+      if (t && !now.has(t) && s.grad_in[k] && byId.get(t)?.kind === "tensor" && !receivedAll.has(t)) set(t, s.grad_in[k], i);
     });
-    if (s.kind === "accumulate" && s.node && s.accumulated) grads.set(s.node, s.accumulated);
+    if (s.kind === "accumulate" && s.node && s.accumulated) set(s.node, s.accumulated, i);
     for (const f of s.grads_out) {
       if (!f.target || !f.value) continue;
       const target = byId.get(f.target);
       if (target?.is_leaf && target.requires_grad) {
-        if (!grads.has(f.target)) grads.set(f.target, null); // arriving; AccumulateGrad stores it
+        if (!now.has(f.target)) set(f.target, null, i); // arriving; AccumulateGrad stores it
         continue;
       }
       receivedAll.add(f.target);
-      const prev = grads.get(f.target);
-      grads.set(f.target, prev ? addValues(prev, f.value) ?? f.value : f.value);
+      const prev = now.get(f.target);
+      set(f.target, prev ? addValues(prev, f.value) ?? f.value : f.value, i);
     }
-  }
-  for (const [k, v] of grads) if (v === null) grads.delete(k);
-  if (cur.type === "end") {
-    for (const n of trace.nodes) if (n.kind === "tensor" && n.grad && trace.backward.length) grads.set(n.id, n.grad);
-  }
-  return { pos, cur, revealed, grads, highlight: highlightOf(index, cur) };
+  });
+  index.gradEvents = events;
+  return events;
+}
+
+/** A grouped step: the group itself is the active node; what enters it and what leaves it, its inputs and outputs. */
+function groupHighlight(index, cur) {
+  const nodes = new Map([[cur.group, "active"]]);
+  for (const id of cur.io?.inputs ?? []) nodes.set(id, cur.type === "backward" ? "grad-out" : "input");
+  for (const id of cur.io?.outputs ?? []) nodes.set(id, cur.type === "backward" ? "grad-in" : "output");
+  return { nodes, edges: [] };
 }
 
 /** Node and edge roles for the current step: {nodes: Map id->role, edges: [{source, target, role, reverse, value}]}. */

@@ -1,8 +1,9 @@
-// The step player's controls: first, previous, next, last, play/pause with speed, a slider, and keyboard keys.
-// It owns no state: it calls `go(pos)` / `setPlaying(bool)` / `setSpeed(x)` and draws what it is given.
+// The step player's controls: first, previous, next, last, play/pause with speed, a slider, step into a
+// group (a collapsed group's steps are one step), and keyboard keys. It owns no state: it calls `go(pos)`
+// / `setPlaying(bool)` / `setSpeed(x)` / `stepInto()` and draws what it is given.
 import { t } from "./i18n/index.js";
 
-export function bindPlayer(els, { go, setPlaying, setSpeed, getState }) {
+export function bindPlayer(els, { go, setPlaying, setSpeed, getState, stepInto = () => {} }) {
   let timer = null;
   const step = (d) => { const s = getState(); go(Math.min(Math.max(s.pos + d, 0), s.timeline.length - 1)); };
   els.first.addEventListener("click", () => go(0));
@@ -12,6 +13,7 @@ export function bindPlayer(els, { go, setPlaying, setSpeed, getState }) {
   els.play.addEventListener("click", () => setPlaying(!getState().playing));
   els.slider.addEventListener("input", () => go(Number(els.slider.value)));
   els.speed.addEventListener("change", () => setSpeed(Number(els.speed.value)));
+  els.into?.addEventListener("click", () => stepInto());
 
   // Arrow keys, Home/End and Space drive the player unless the user is typing somewhere.
   document.addEventListener("keydown", (event) => {
@@ -22,6 +24,7 @@ export function bindPlayer(els, { go, setPlaying, setSpeed, getState }) {
     if (!s.timeline.length) return;
     const keys = {
       ArrowRight: () => step(+1), ArrowLeft: () => step(-1),
+      ArrowDown: () => (s.timeline[s.pos]?.group ? stepInto() : false),
       Home: () => go(0), End: () => go(s.timeline.length - 1),
       " ": () => { if (target.tagName !== "BUTTON") setPlaying(!s.playing); else return false; },
     };
@@ -55,6 +58,7 @@ export function bindPlayer(els, { go, setPlaying, setSpeed, getState }) {
     els.play.setAttribute("aria-label", els.play.title);
     els.play.setAttribute("aria-pressed", state.playing ? "true" : "false");
     els.speed.value = String(state.speed);
+    if (els.into) els.into.hidden = !state.timeline[state.pos]?.group;
     schedule(state);
   };
 }

@@ -7,6 +7,7 @@ CI=true, where they fail. Every request to a host other than localhost fails the
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -50,15 +51,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server_url():
-    _need_chromium()
+@contextlib.contextmanager
+def running_server(log_name: str, env: dict | None = None):
+    """`python -m app serve` on a free port (with `env` added to the environment), until the block ends."""
     port = _free_port()
     (ROOT / "test-output").mkdir(exist_ok=True)
-    log = open(ROOT / "test-output" / "browser-server.log", "w")
+    log = open(ROOT / "test-output" / log_name, "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -73,13 +74,22 @@ def server_url():
             proc.kill()
             pytest.fail(f"the server did not start; see {log.name}")
         time.sleep(0.2)
-    yield url
-    proc.terminate()
     try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def server_url():
+    _need_chromium()
+    with running_server("browser-server.log") as url:
+        yield url
 
 
 class PageWatch:

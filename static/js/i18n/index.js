@@ -54,9 +54,13 @@ export function exampleText(ex) {
   return { title: tr.title ?? ex.title, description: tr.description ?? ex.description ?? "" };
 }
 
-/** Fill every element under `root` that names a key in data-i18n (text) or data-i18n-title (tooltip). */
+/**
+ * Fill every element under `root` that names a key in data-i18n (text), data-i18n-title (tooltip) or
+ * data-i18n-placeholder (an input's placeholder).
+ */
 export function translatePage(root = document) {
   for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
   for (const el of root.querySelectorAll("[data-i18n-title]")) {
     el.title = t(el.dataset.i18nTitle);
     if (!el.hasAttribute("aria-label") || el.dataset.i18nTitle.startsWith("player.") || el.dataset.i18nTitle.startsWith("lang.")) {

@@ -1,14 +1,23 @@
-// Web Worker: lays out a layered DAG with dagre (longest-path ranking) off the main thread.
-// In:  {id, sizes: Float32Array [w0,h0,w1,h1,...], edges: Int32Array [s0,t0,s1,t1,...],
-//       options: {rankdir: TB|LR|auto, viewW, viewH, nodesep, ranksep}}
-// Out: {id, xy: Float32Array [x0,y0,...] (node centres), points: Float32Array (edge polylines, x,y pairs),
-//       offsets: Int32Array (edge i's points are pairs offsets[i]..offsets[i+1]), width, height, rankdir, ms}
-// All typed arrays travel as transferables.
+// Web Worker: lays out groups of the graph, one layered layout each, with dagre (longest-path ranking,
+// a cheaper crossing reduction above 300 nodes), children first so that an expanded group's box has its
+// size before its parent is laid out. A new trace terminates the worker (layouter.js): nothing here
+// needs to notice a cancel.
+// In:  {id, jobs: [{gid, sizes: Float32Array [w,h,...], kinds: Uint8Array (0 node, 1 in-port, 2 out-port,
+//        3 expanded group: its size comes from job `subs[i]` of this batch or `known`),
+//        subs: [gid|null, ...], edges: Int32Array [s,t,...], rankdir: TB|LR|auto}],
+//       known: {gid: [w, h]}, options: {viewW, viewH, nodesep, ranksep, pad, header, minWidths: {gid: w},
+//       delayMs: a pause after each group, for tests of a long layout}}
+// Out: one message per group {id, type: "group", gid, xy, points, offsets, sizes, width, height, rankdir, ms}
+//      (xy: node centres inside the group's content box; width/height: the group's whole box), then
+//      {id, type: "done", ms}. Typed arrays travel as transferables.
 import dagre from "../vendor/dagre/dagre.esm.js";
 
 // dagre's own longest-path ranker is recursive and overflows a worker's stack on graphs a thousand
 // ranks deep; this is the same ranking (every node as low as its successors allow, sinks at 0),
 // computed iteratively in reverse topological order. dagre calls it with its internal graph.
+// A group's in-ports then go to the top rank (what enters a group enters at its top border; out-ports,
+// sinks, are at the bottom already).
+let inPorts = null;
 function longestPath(g) {
   const pending = new Map();
   const ready = [];
@@ -27,6 +36,11 @@ function longestPath(g) {
       pending.set(e.v, left);
       if (left === 0) ready.push(e.v);
     }
+  }
+  if (inPorts?.size) {
+    let top = 0;
+    for (const v of g.nodes()) top = Math.min(top, g.node(v).rank);
+    for (const v of g.nodes()) if (inPorts.has(v)) g.node(v).rank = Math.min(top - 1, g.node(v).rank);
   }
 }
 
@@ -133,14 +147,28 @@ function run(sizes, edges, options, rankdir) {
     nodesep: options.nodesep ?? 18,
     ranksep: options.ranksep ?? 26,
     edgesep: options.edgesep ?? 8,
-    marginx: 12,
-    marginy: 12,
+    marginx: options.margin ?? 12,
+    marginy: options.margin ?? 12,
   });
   g.setDefaultEdgeLabel(() => ({}));
   for (let i = 0; i < n; i++) g.setNode(String(i), { width: sizes[2 * i], height: sizes[2 * i + 1] });
   for (let j = 0; j < edges.length / 2; j++) g.setEdge(String(edges[2 * j]), String(edges[2 * j + 1]), {}, String(j));
   dagre.layout(g, n > (options.fastOrderAbove ?? 300) ? { customOrder: fastOrder } : {});
   return g;
+}
+
+/** Each edge straight from the bottom of its source to the top of its target: {points, offsets}. */
+function straightEdges(xy, sizes, edges) {
+  const m = edges.length / 2;
+  const points = new Float32Array(4 * m);
+  const offsets = new Int32Array(m + 1);
+  for (let j = 0; j < m; j++) {
+    const [a, b] = [edges[2 * j], edges[2 * j + 1]];
+    points.set([xy[2 * a], xy[2 * a + 1] + sizes[2 * a + 1] / 2, xy[2 * b], xy[2 * b + 1] - sizes[2 * b + 1] / 2], 4 * j);
+    offsets[j] = 2 * j;
+  }
+  offsets[m] = 2 * m;
+  return { points, offsets };
 }
 
 // When dagre runs out of stack (its initial ordering is a recursive DFS, and a worker's stack ends
@@ -196,15 +224,7 @@ function simpleLayout(sizes, edges, options) {
     }
     y += rowH + ranksep;
   }
-  const points = new Float32Array(m * 4);
-  const offsets = new Int32Array(m + 1);
-  for (let j = 0; j < m; j++) {
-    const [a, b] = [edges[2 * j], edges[2 * j + 1]];
-    points.set([xy[2 * a], xy[2 * a + 1] + sizes[2 * a + 1] / 2, xy[2 * b], xy[2 * b + 1] - sizes[2 * b + 1] / 2], 4 * j);
-    offsets[j] = 2 * j;
-  }
-  offsets[m] = 2 * m;
-  return { xy, points, offsets, width: width + 24, height: y - ranksep + 12 };
+  return { xy, ...straightEdges(xy, sizes, edges), width: width + 24, height: y - ranksep + 12 };
 }
 
 // "auto": for graphs small enough to lay out twice, try top-to-bottom and left-to-right and keep the
@@ -214,14 +234,54 @@ function fitScale(g, viewW, viewH) {
   return Math.min(viewW / width, viewH / height);
 }
 
-self.onmessage = (event) => {
-  const { id, sizes, edges, options } = event.data;
-  const started = performance.now();
+/**
+ * A group whose items form one path (an iteration of a chain, a block of iterations, a module made of
+ * one op after another) is a column: no need for dagre, which costs a few milliseconds even for four
+ * nodes (thousands of groups when every group is open). Null when the items are not a path.
+ */
+function pathLayout(sizes, edges, options) {
+  const n = sizes.length / 2;
+  const m = edges.length / 2;
+  if (m !== n - 1 || n < 1) return null;
+  const next = new Int32Array(n).fill(-1);
+  const indeg = new Uint8Array(n);
+  for (let j = 0; j < m; j++) {
+    const [a, b] = [edges[2 * j], edges[2 * j + 1]];
+    if (next[a] >= 0 || indeg[b] || a === b) return null;
+    next[a] = b;
+    indeg[b] = 1;
+  }
+  let start = -1;
+  for (let i = 0; i < n; i++) if (!indeg[i]) { if (start >= 0) return null; start = i; }
+  const margin = options.margin ?? 12;
+  const ranksep = options.ranksep ?? 26;
+  let width = 0;
+  for (let i = 0; i < n; i++) width = Math.max(width, sizes[2 * i]);
+  const xy = new Float32Array(2 * n);
+  let y = margin;
+  let count = 0;
+  for (let v = start; v >= 0; v = next[v], count++) {
+    xy[2 * v] = margin + width / 2;
+    xy[2 * v + 1] = y + sizes[2 * v + 1] / 2;
+    y += sizes[2 * v + 1] + ranksep;
+  }
+  if (count !== n) return null;
+  return { xy, ...straightEdges(xy, sizes, edges), width: width + 2 * margin, height: y - ranksep + margin, rankdir: "TB" };
+}
+
+/** One group: {xy, points, offsets, width, height (of its content), rankdir}. */
+function layoutOne(sizes, edges, kinds, options, rankdir) {
+  const n = sizes.length / 2;
+  const m = edges.length / 2;
+  if (rankdir === "TB") {
+    const path = pathLayout(sizes, edges, options);
+    if (path) return path;
+  }
+  inPorts = new Set();
+  for (let i = 0; i < n; i++) if (kinds[i] === 1) inPorts.add(String(i));
+  if (n === 0) return { xy: new Float32Array(0), points: new Float32Array(0), offsets: new Int32Array(1), width: 0, height: 0, rankdir: "TB" };
+  let g;
   try {
-    const n = sizes.length / 2;
-    const m = edges.length / 2;
-    let g;
-    let rankdir = options.rankdir ?? "TB";
     if (rankdir === "auto") {
       const tb = run(sizes, edges, options, "TB");
       if (n <= (options.autoLimit ?? 300) && options.viewW && options.viewH) {
@@ -236,33 +296,57 @@ self.onmessage = (event) => {
     } else {
       g = run(sizes, edges, options, rankdir);
     }
-    const xy = new Float32Array(2 * n);
-    for (let i = 0; i < n; i++) {
-      const node = g.node(String(i));
-      xy[2 * i] = node.x;
-      xy[2 * i + 1] = node.y;
-    }
-    const offsets = new Int32Array(m + 1);
-    const flat = [];
-    for (let j = 0; j < m; j++) {
-      offsets[j] = flat.length / 2;
-      const e = g.edge({ v: String(edges[2 * j]), w: String(edges[2 * j + 1]), name: String(j) });
-      for (const p of e?.points ?? []) flat.push(p.x, p.y);
-    }
-    offsets[m] = flat.length / 2;
-    const points = new Float32Array(flat);
-    const graph = g.graph();
-    self.postMessage(
-      { id, xy, points, offsets, width: graph.width, height: graph.height, rankdir, ms: performance.now() - started },
-      [xy.buffer, points.buffer, offsets.buffer],
-    );
   } catch (error) {
-    if (error instanceof RangeError) {
-      const r = simpleLayout(sizes, edges, options);
-      self.postMessage({ id, ...r, rankdir: "TB", fallback: true, ms: performance.now() - started },
-        [r.xy.buffer, r.points.buffer, r.offsets.buffer]);
-      return;
+    if (!(error instanceof RangeError)) throw error;
+    return { ...simpleLayout(sizes, edges, options), rankdir: "TB", fallback: true };
+  }
+  const xy = new Float32Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    const node = g.node(String(i));
+    xy[2 * i] = node.x;
+    xy[2 * i + 1] = node.y;
+  }
+  const offsets = new Int32Array(m + 1);
+  const flat = [];
+  for (let j = 0; j < m; j++) {
+    offsets[j] = flat.length / 2;
+    const e = g.edge({ v: String(edges[2 * j]), w: String(edges[2 * j + 1]), name: String(j) });
+    for (const p of e?.points ?? []) flat.push(p.x, p.y);
+  }
+  offsets[m] = flat.length / 2;
+  const graph = g.graph();
+  return { xy, points: new Float32Array(flat), offsets, width: graph.width, height: graph.height, rankdir };
+}
+
+self.onmessage = (event) => {
+  const { id, jobs, known = {}, options = {} } = event.data;
+  const started = performance.now();
+  const boxes = new Map(Object.entries(known));
+  const pad = options.pad ?? 0;
+  const header = options.header ?? 0;
+  try {
+    for (const job of jobs) {
+      const t0 = performance.now();
+      const { sizes, kinds, subs } = job;
+      for (let i = 0; i < kinds.length; i++) {
+        if (kinds[i] !== 3) continue;
+        const box = boxes.get(subs[i]);
+        if (box) { sizes[2 * i] = box[0]; sizes[2 * i + 1] = box[1]; }
+      }
+      // Inside a group's frame the padding is the frame's; the whole graph keeps a margin.
+      const r = layoutOne(sizes, job.edges, kinds, job.gid === options.root ? options : { ...options, margin: 3 }, job.rankdir ?? "TB");
+      // The group's box: its content (dagre's margins included), padding, and a header line on top.
+      const minW = options.minWidths?.[job.gid] ?? 0;
+      const width = job.gid === options.root ? r.width : Math.max(r.width + 2 * pad, minW);
+      const height = job.gid === options.root ? r.height : r.height + header + pad;
+      boxes.set(job.gid, [width, height]);
+      for (const until = performance.now() + (options.delayMs ?? 0); performance.now() < until;) { /* tests only */ }
+      const out = { id, type: "group", gid: job.gid, xy: r.xy, points: r.points, offsets: r.offsets, sizes,
+        contentW: r.width, contentH: r.height, width, height, rankdir: r.rankdir, ms: performance.now() - t0 };
+      self.postMessage(out, [r.xy.buffer, r.points.buffer, r.offsets.buffer, sizes.buffer]);
     }
-    self.postMessage({ id, error: String(error && error.stack ? error.stack : error) });
+    self.postMessage({ id, type: "done", ms: performance.now() - started });
+  } catch (error) {
+    self.postMessage({ id, type: "error", error: String(error && error.stack ? error.stack : error) });
   }
 };
