@@ -41,6 +41,9 @@ ALLOC_FAILURE_MARKERS = ("can't allocate memory", "Cannot allocate memory", "out
 COARSER_PREVIEWS = (100, 10, 1, 0)  # numbers per value, tried in turn while a trace is too large
 READABLE = default_readable()  # computed in the forkserver, while paths can still be looked at
 
+# This module is imported only by the forkserver: it and every worker it forks yield the CPU to the
+# web process (each run's worker is replaced, so under load the forkserver forks all the time).
+os.nice(WORKER_NICENESS)
 torch.set_num_threads(1)
 warm.warm_up(traced)
 linecache.clearcache()  # the warm-up's tracebacks cached Grafo's own source: no program may read it
