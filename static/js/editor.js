@@ -2,8 +2,15 @@
 // error diagnostics, a highlighted "line that ran" for the step player, and cursor-line reports.
 import {
   EditorView, EditorState, EditorSelection, basicSetup, keymap, python, Decoration, StateEffect, StateField,
-  setDiagnostics, lintGutter, indentUnit,
+  setDiagnostics, lintGutter, indentUnit, Compartment,
 } from "../vendor/codemirror/codemirror.js";
+import { EDITOR_PHRASES } from "./editor-phrases.js";
+
+/** CodeMirror's own words and the editor's label, in the page's language. */
+const languageOf = (lang, label) => [
+  EditorState.phrases.of(EDITOR_PHRASES[lang] ?? {}),
+  EditorView.contentAttributes.of({ "aria-label": label }),
+];
 
 /** A highlighted line, set by an effect: the line the step ran, the line of the selected node. */
 function lineMark(cls) {
@@ -29,8 +36,9 @@ function lineMark(cls) {
 const stepLine = lineMark("cm-step-line");
 const selectedLine = lineMark("cm-selected-line");
 
-export function createEditor(parent, { doc, onRun, onCursorLine, onChange, label }) {
+export function createEditor(parent, { doc, onRun, onCursorLine, onChange, label, lang = "en" }) {
   let lastCursorLine = null;
+  const language = new Compartment();
   const view = new EditorView({
     parent,
     state: EditorState.create({
@@ -44,7 +52,7 @@ export function createEditor(parent, { doc, onRun, onCursorLine, onChange, label
         lintGutter(),
         stepLine.field,
         selectedLine.field,
-        EditorView.contentAttributes.of({ "aria-label": label }),
+        language.of(languageOf(lang, label)),
         EditorView.updateListener.of((update) => {
           if (update.docChanged) onChange?.();
           if (update.selectionSet && update.view.hasFocus) {
@@ -69,13 +77,17 @@ export function createEditor(parent, { doc, onRun, onCursorLine, onChange, label
       view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text } });
       view.dispatch(setDiagnostics(view.state, []));
     },
-    showError({ line, col, message }) {
+    showError({ line, col, message, scroll = true }) {
       if (!line) { view.dispatch(setDiagnostics(view.state, [])); return; }
       const from = posAt(line, col);
       const lineEnd = view.state.doc.lineAt(from).to;
       const to = Math.max(Math.min(from + 1, lineEnd), from);
       view.dispatch(setDiagnostics(view.state, [{ from, to, severity: "error", message }]));
-      view.dispatch({ effects: EditorView.scrollIntoView(from, { y: "center" }) });
+      if (scroll) view.dispatch({ effects: EditorView.scrollIntoView(from, { y: "center" }) });
+    },
+    /** CodeMirror's tooltips and the editor's label in another language. */
+    setLanguage(lang, label) {
+      view.dispatch({ effects: language.reconfigure(languageOf(lang, label)) });
     },
     clearError() { view.dispatch(setDiagnostics(view.state, [])); },
     /** The line the current step ran (0 or null clears it). */

@@ -16,7 +16,8 @@ import { renderConsole, renderWarnings } from "./panels.js";
 import { renderGradcheckView, bindGradcheckView } from "./gradcheck-view.js";
 import { renderExplanation } from "./explain.js";
 import { renderBackpropTable } from "./backprop-table.js";
-import { decodeProgram, encodeProgram, shareUrl } from "./share.js";
+import { decodeLink, encodeProgram, encodeView, shareUrl } from "./share.js";
+import { renderNotices } from "./notices.js";
 import { exportAs } from "./export.js";
 import { escapeHtml as h } from "./format.js";
 import { createTraining } from "./training.js";
@@ -86,38 +87,63 @@ function stepInto() {
 // ---- training loops: the loss strip, one pass at a time (training.js) ------------------------------
 const training = createTraining($("training"), {
   store, t, requestTrace: (source, passes) => traceProgram(source, { eps: S().eps, passes }),
+  canRequest: () => !viewer, // a given trace (python -m app open) has no program to run again
 });
 training.bindParamPlots($("panel-inspector"));
 
 // ---- tracing ----------------------------------------------------------------------------------
 async function runTrace(source = editor.getText()) {
   if (viewer) return;
-  store.update({ busy: true, status: t("trace.running"), playing: false });
+  store.update({ busy: true, status: { key: "trace.running" }, playing: false });
   const started = performance.now();
   const result = await traceProgram(source, { eps: S().eps });
   perf.marks.response = performance.now();
   // The answer was parsed in this task; what the page does with it runs in the next one.
   await new Promise((resolve) => setTimeout(resolve, 0));
-  // A program that failed part way sends what it did until then: a training loop's passes are shown.
-  const partial = result.error && result.trace?.summaries?.length ? result.trace : null;
+  // A program that failed part way sends what it did until then: its own graph is shown, with the
+  // player on the backward step that failed and that op selected (else at the end: where and why it stopped).
+  const partial = result.error && result.trace?.nodes?.length ? result.trace : null;
   if (result.error && !partial) {
     const e = result.error;
-    editor.showError({ line: e.line, col: e.col, message: e.message });
+    editor.showError({ line: e.line, col: e.col, message: errorWords(e) });
     store.update({ busy: false, error: { ...e, hint: e.hint ?? null }, status: "", partial: false });
     return;
   }
-  if (partial) editor.showError({ line: result.error.line, col: result.error.col, message: result.error.message });
+  if (partial) editor.showError({ line: result.error.line, col: result.error.col, message: errorWords(result.error) });
   else editor.clearError();
   const shown = training.load(result.trace, source);
   const index = indexTrace(shown);
   const timeline = passTimeline(shown);
+  const failedAt = partial ? timeline.findIndex((e) => e.type === "backward" && e.step.failed) : -1;
+  const pos = failedAt >= 0 ? failedAt : timeline.length - 1; // else the end: "after the error", and why
   store.update({
     busy: false, error: partial ? { ...result.error, hint: result.error.hint ?? null } : null, partial: !!partial,
-    source, index, timeline, pos: timeline.length - 1, gradcheck: result.trace.gradcheck,
-    selected: null, lineSelection: null,
-    status: t("trace.done", { ops: result.trace.stats.ops, tensors: result.trace.stats.tensors, ms: Math.round(performance.now() - started) }),
+    source, index, timeline, pos, gradcheck: result.trace.gradcheck,
+    selected: failedAt >= 0 ? timeline[failedAt].step.node : null, lineSelection: null,
+    status: { key: partial ? "trace.stopped" : "trace.done", args: { ops: result.trace.stats.ops, tensors: result.trace.stats.tensors, ms: Math.round(performance.now() - started) } },
   });
-  history.replaceState(null, "", `#${await encodeProgram(source)}`);
+  programHash = { source, hash: await encodeProgram(source) };
+  syncAddress();
+}
+
+/** An error in the reader's language when Grafo worded it (`key`), else in torch's own words. */
+function errorWords(e) {
+  return e.key ? message({ key: e.key, params: e.params }) : e.message;
+}
+
+// ---- the address bar: the program, and the step, selection, eps and language shown -------------
+let programHash = null; // {source, hash}: the program's part of the fragment, encoded once per program
+let addressTimer = 0;
+/** Write the address now, or once the player rests (`wait` ms: browsers throttle a burst of history changes). */
+function syncAddress(wait = 0) {
+  clearTimeout(addressTimer);
+  const write = () => {
+    const { source, pos, selected, eps, lang, index } = S();
+    if (viewer || !index || programHash?.source !== source) return;
+    const view = encodeView({ pos, selected, eps, lang });
+    history.replaceState(null, "", `#${programHash.hash}${view ? `&${view}` : ""}`);
+  };
+  if (wait) addressTimer = setTimeout(write, wait); else write();
 }
 
 /** The gradient check again with another eps: a new trace of the same program; only the check is kept. */
@@ -127,7 +153,7 @@ async function recheck(eps) {
   store.update({ eps, gradcheckBusy: true });
   const result = await traceProgram(source, { eps });
   if (S().source !== source) return;
-  store.update({ gradcheckBusy: false, ...(result.error ? { status: result.error.message } : { gradcheck: result.trace.gradcheck }) });
+  store.update({ gradcheckBusy: false, ...(result.error ? { status: { text: errorWords(result.error) } } : { gradcheck: result.trace.gradcheck }) });
 }
 
 // ---- a trace given to the page: `python -m app open`, saved HTML, notebooks ---------------------
@@ -214,7 +240,7 @@ function renderPanels() {
 
 function renderGradcheckPanel() {
   const s = S();
-  renderGradcheckView($("panel-gradcheck"), { gradcheck: s.gradcheck, eps: s.eps, busy: s.gradcheckBusy, t, message });
+  renderGradcheckView($("panel-gradcheck"), { gradcheck: s.gradcheck, eps: s.eps, busy: s.gradcheckBusy, t, message, index: s.index });
 }
 
 function renderTabs() {
@@ -237,7 +263,7 @@ function renderError() {
   // With a hint, the plain-language explanation and its fix come first, torch's own words below it.
   const hint = error.hint ? `<p class="hint"><strong>${h(t("error.hint"))}:</strong> ${h(message({ key: error.hint }))}</p>` : "";
   box.classList.toggle("with-hint", !!hint);
-  box.innerHTML = `<strong>${h(t(`error.kind.${error.kind}`))}</strong> ${where}${hint}<span class="message">${h(error.message)}</span>` +
+  box.innerHTML = `<strong>${h(t(`error.kind.${error.kind}`))}</strong> ${where}${hint}<span class="message"${error.key ? "" : ' lang="en"'}>${h(errorWords(error))}</span>` +
     (index ? `<p class="muted">${h(t(S().partial ? "error.partialGraph" : "error.previousGraph"))}</p>` : "");
 }
 
@@ -268,8 +294,30 @@ function renderLanguage(s) {
   renderPanels();
   renderError();
   renderPlayer(s);
+  renderStatus(s);
+  renderNoticesNow();
+  document.title = t("page.title");
+  if (s.error) editor.showError({ line: s.error.line, col: s.error.col, message: errorWords(s.error), scroll: false });
+  editor.setLanguage(s.lang, t("editor.title"));
   if (!s.index) $("step-text").textContent = t("step.none");
 }
+
+/** The status line: {key, args} from the catalogue (worded again when the language changes), {text}, or a string. */
+function renderStatus(s) {
+  const st = s.status;
+  $("status").textContent = !st ? "" : typeof st === "string" ? st : st.key ? t(st.key, st.args) : st.text ?? "";
+}
+
+// ---- notices above the graph: implicit backward(), NaN/Inf gradients, a damaged link ----------
+let brokenLink = false;
+function renderNoticesNow() {
+  const s = S();
+  renderNotices($("notices"), { index: s.index, timeline: s.timeline, brokenLink, t });
+}
+$("notices").addEventListener("click", (event) => {
+  const pos = event.target.closest?.("[data-pos]")?.dataset.pos;
+  if (pos !== undefined) store.update({ pos: Number(pos), playing: false });
+});
 
 // ---- the one render loop ----------------------------------------------------------------------
 store.subscribe((s, changed) => {
@@ -278,8 +326,10 @@ store.subscribe((s, changed) => {
     rawTimeline = s.timeline;
     pane.load(s.index, { showConstants: s.showConstants, presentation: s.presentation });
   } else if (changed.has("showConstants") || changed.has("presentation")) pane.settings(s);
+  // The chain-rule panel first: its height changes between forward and backward steps, and the
+  // camera that follows the step must see the graph's new size.
   if (["index", "timeline", "pos", "lang"].some((k) => changed.has(k))) {
-    renderExplanation($("explain"), { index: s.index, timeline: s.timeline, pos: s.pos, t, message });
+    renderExplanation($("explain"), { index: s.index, timeline: s.timeline, pos: s.pos, t, message, error: s.partial ? s.error : null });
     if (s.timeline[s.pos]?.type === "update") $("explain").innerHTML = updateHtml(s.timeline[s.pos], { t, source: s.source });
     const cur = s.timeline[s.pos];
     if (cur?.group && cur.type === "backward" && pane.tree()) {
@@ -291,12 +341,14 @@ store.subscribe((s, changed) => {
   if (s.tab === "backprop" && ["index", "selected", "lang", "tab"].some((k) => changed.has(k))) renderBackpropTable($("panel-backprop"), { index: s.index, selected: s.selected, t });
   if (!changed.has("index") && !changed.has("lang") && ["gradcheck", "gradcheckBusy"].some((k) => changed.has(k))) renderGradcheckPanel();
   if (["index", "timeline", "pos", "playing", "speed"].some((k) => changed.has(k))) renderPlayer(s);
-  if (["index", "selected", "lineSelection", "lang", "timeline"].some((k) => changed.has(k))) {
+  // The inspector shows the selected tensor as it is at the player's step.
+  if (["index", "selected", "lineSelection", "lang"].some((k) => changed.has(k)) || (s.selected && ["timeline", "pos"].some((k) => changed.has(k)))) {
+    const frame = s.index && s.timeline.length ? stepFrame(s.index, s.timeline, s.pos) : null;
     const tree = pane.tree();
     if (tree && s.selected && tree.group(s.selected)) {
-      renderGroupInspector($("panel-inspector"), { index: s.index, tree, gid: s.selected, frame: null, open: pane.expanded().has(s.selected), t });
+      renderGroupInspector($("panel-inspector"), { index: s.index, tree, gid: s.selected, frame, open: pane.expanded().has(s.selected), t });
     } else {
-      renderInspector($("panel-inspector"), { index: s.index, selected: s.selected, lineSelection: s.lineSelection, source: s.source, t });
+      renderInspector($("panel-inspector"), { index: s.index, selected: s.selected, lineSelection: s.lineSelection, source: s.source, t, frame });
     }
     training.renderParamPlots($("panel-inspector"), s);
     if (changed.has("selected")) {
@@ -308,7 +360,11 @@ store.subscribe((s, changed) => {
   if (changed.has("tab")) renderTabs();
   if (changed.has("error") || changed.has("index")) renderError();
   if (changed.has("busy")) { $("btn-trace").disabled = s.busy; document.body.classList.toggle("busy", s.busy); }
-  if (changed.has("status")) $("status").textContent = s.status;
+  if (changed.has("status")) renderStatus(s);
+  if (changed.has("index") || changed.has("timeline")) renderNoticesNow();
+  if (["index", "pos", "selected", "eps", "lang"].some((k) => changed.has(k))) {
+    syncAddress(["index", "selected", "eps", "lang"].some((k) => changed.has(k)) ? 0 : 250);
+  }
   if (changed.has("examples")) renderExamples();
   if (changed.has("presentation")) document.body.classList.toggle("presentation", s.presentation);
 });
@@ -357,13 +413,16 @@ for (const b of document.querySelectorAll("[data-lang]")) {
 }
 bindGradcheckView($("panel-gradcheck"), {
   onEps: (eps) => recheck(eps),
-  onInvalid: () => store.update({ status: t("gradcheck.badEps") }),
+  onInvalid: () => store.update({ status: { key: "gradcheck.badEps" } }),
 });
 $("btn-share").addEventListener("click", async () => {
-  const url = await shareUrl(editor.getText());
+  const { pos, selected, eps, lang, source } = S();
+  // The step and the selection belong to the traced program: a link to edited text keeps only eps and language.
+  const text = editor.getText();
+  const url = await shareUrl(text, text === source ? { pos, selected, eps, lang } : { eps, lang });
   history.replaceState(null, "", url);
-  try { await navigator.clipboard.writeText(url); store.update({ status: t("share.copied") }); }
-  catch { store.update({ status: t("share.inAddressBar") }); }
+  try { await navigator.clipboard.writeText(url); store.update({ status: { key: "share.copied" } }); }
+  catch { store.update({ status: { key: "share.inAddressBar" } }); }
 });
 const exportMenu = $("export-menu");
 $("btn-export").addEventListener("click", () => {
@@ -401,7 +460,19 @@ function renderLegend() {
   const given = await givenTrace();
   if (given) return showGiven(given);
   fetchExamples().then((examples) => store.update({ examples }));
-  const shared = await decodeProgram(location.hash);
-  if (shared !== null) editor.setText(shared);
-  await runTrace(shared ?? LESSON);
+  // A shared link: its program, language and eps first, then its step and selection once traced. A
+  // link whose program cannot be read says so above the graph (the lesson is shown instead).
+  const link = await decodeLink(location.hash);
+  brokenLink = link.broken;
+  if (link.lang) store.update({ lang: setLanguage(link.lang) });
+  if (link.eps !== null) store.update({ eps: link.eps });
+  if (link.source !== null) editor.setText(link.source);
+  await runTrace(link.source ?? LESSON);
+  const { index, timeline } = S();
+  if (link.source !== null && index && S().source === link.source) {
+    store.update({
+      ...(link.pos !== null ? { pos: Math.min(link.pos, timeline.length - 1) } : {}),
+      ...(link.selected && index.byId.has(link.selected) ? { selected: link.selected } : {}),
+    });
+  }
 })();

@@ -1,6 +1,7 @@
 // From a Trace (app/trace_model.py) to the plain data the renderers draw: which nodes and edges are
 // visible, what each node says, and what every step of the player shows. No DOM here.
 import { inlineValue, shapeText, addValues, fmtNumber } from "./format.js";
+import { gradSymbol, symbolName, rootName, isNonfinite } from "./notation.js";
 
 export function indexTrace(trace) {
   const byId = new Map(trace.nodes.map((n) => [n.id, n]));
@@ -47,7 +48,8 @@ export function nodeLines(node, frame, hasBackward) {
   // keep their size while stepping: "∇ …" until the gradient arrives.
   if (hasBackward && node.grad) {
     const g = frame ? frame.grads.get(node.id) : node.grad;
-    grad = g ? `∇ ${inlineValue(g, { withShape: false })}` : "∇ …";
+    // NaN or ±Inf gets a warning sign in front, so it stands out before anyone reads the numbers.
+    grad = g ? `∇ ${isNonfinite(g) ? "⚠ " : ""}${inlineValue(g, { withShape: false })}` : "∇ …";
   }
   return { title: displayName(node), meta, value, grad };
 }
@@ -160,6 +162,11 @@ function gradEvents(index) {
   return events;
 }
 
+/** Compute what the player needs for every step of this trace now (else the first backward step does). */
+export function warmFrames(index) {
+  if (index?.trace.backward.length) gradEvents(index);
+}
+
 /** A grouped step: the group itself is the active node; what enters it and what leaves it, its inputs and outputs. */
 function groupHighlight(index, cur) {
   const nodes = new Map([[cur.group, "active"]]);
@@ -202,7 +209,7 @@ export function stepWords(index, timeline, pos, t) {
   const cur = timeline[pos];
   if (!cur) return t("step.none");
   if (cur.type === "start") return t("step.start", { total: timeline.length - 1 });
-  if (cur.type === "end") return t("step.end");
+  if (cur.type === "end") return t(trace.error ? "step.endFailed" : "step.end");
   const name = (id) => (byId.get(id) ? displayName(byId.get(id)) : "?");
   if (cur.type === "forward") {
     const op = byId.get(cur.op);
@@ -215,17 +222,28 @@ export function stepWords(index, timeline, pos, t) {
   const s = cur.step;
   const passes = Math.max(trace.passes.length, 1);
   const common = { i: cur.i + 1, n: trace.backward.length, pass: s.pass_index + 1, passes };
-  if (s.kind === "accumulate") {
-    return t("step.accumulate", { ...common, name: name(s.node), value: inlineValue(s.accumulated ?? s.grad_in[0]) });
+  const warn = s.grads_out.some((f) => isNonfinite(f.value)) || (s.kind === "accumulate" && isNonfinite(s.accumulated))
+    ? ` ${t("step.nonfinite")}` : "";
+  if (s.kind === "accumulate" && !s.failed) {
+    return t("step.accumulate", { ...common, name: name(s.node), value: inlineValue(s.accumulated ?? s.grad_in[0]) }) + warn;
   }
+  // Gradients are written with the pass's own root (dloss/dw), an unnamed tensor in parentheses, and a
+  // value inside one traced call (cross_entropy's inner steps) as that call's inner value.
+  const root = rootName(index, s.pass_index);
+  const op = s.node ? byId.get(s.node) : null;
+  const of = (id, k) => {
+    const target = byId.get(id) ?? (s.kind === "op" && op?.kind === "op" ? byId.get(op.outputs[k]) : null);
+    return target ? gradSymbol(root, displayName(target)) : t("step.innerValue", { root: symbolName(root), op: op?.label ?? s.grad_fn });
+  };
   const arriving = s.grad_in
-    .map((g, k) => (g ? `dJ/d${name(s.grad_in_targets?.[k])} = ${inlineValue(g)}` : null))
+    .map((g, k) => (g ? `${of(s.grad_in_targets?.[k], k)} = ${inlineValue(g)}` : null))
     .filter(Boolean).join(", ") || t("step.nothing");
   const sent = s.grads_out
     .filter((f) => f.target && f.value)
-    .map((f) => `dJ/d${name(f.target)} = ${inlineValue(f.value)}`)
+    .map((f) => `${of(f.target)} = ${inlineValue(f.value)}`)
     .join(", ");
-  return t("step.backward", { ...common, gradFn: s.grad_fn, arriving, sent });
+  if (s.failed) return t("step.failed", { ...common, gradFn: s.grad_fn, arriving });
+  return t("step.backward", { ...common, gradFn: s.grad_fn, arriving, sent }) + warn;
 }
 
 export { fmtNumber };

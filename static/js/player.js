@@ -59,6 +59,15 @@ export function bindPlayer(els, { go, setPlaying, setSpeed, getState, stepInto =
     els.play.setAttribute("aria-pressed", state.playing ? "true" : "false");
     els.speed.value = String(state.speed);
     if (els.into) els.into.hidden = !state.timeline[state.pos]?.group;
+    // A button that just disabled (Next at the last step) or hid under the keyboard's focus hands the
+    // focus to the nearest control that still works, so the next key press is not lost on the page.
+    const focused = document.activeElement;
+    if ((focused?.disabled || focused?.hidden) && Object.values(els).includes(focused)) {
+      const order = [els.first, els.prev, els.play, els.next, els.into, els.last].filter(Boolean);
+      const at = order.indexOf(focused);
+      const near = order.map((b, i) => [b, Math.abs(i - at)]).filter(([b]) => !b.disabled && !b.hidden).sort((x, y) => x[1] - y[1])[0];
+      (near?.[0] ?? els.speed).focus();
+    }
     schedule(state);
   };
 }

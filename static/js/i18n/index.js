@@ -56,15 +56,20 @@ export function exampleText(ex) {
 
 /**
  * Fill every element under `root` that names a key in data-i18n (text), data-i18n-title (tooltip) or
- * data-i18n-placeholder (an input's placeholder).
+ * data-i18n-placeholder (an input's placeholder), or data-i18n-label (aria-label only: the graph, the
+ * tab list, the legend, the slider).
  */
 export function translatePage(root = document) {
   for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll("[data-i18n-label]")) el.setAttribute("aria-label", t(el.dataset.i18nLabel));
   for (const el of root.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
   for (const el of root.querySelectorAll("[data-i18n-title]")) {
     el.title = t(el.dataset.i18nTitle);
-    if (!el.hasAttribute("aria-label") || el.dataset.i18nTitle.startsWith("player.") || el.dataset.i18nTitle.startsWith("lang.")) {
+    // The tooltip is the accessible name too, unless the page gave one of its own; set again (in the new
+    // language) whenever the page is translated.
+    if (!el.hasAttribute("aria-label") || el.dataset.i18nTitleLabel || el.dataset.i18nTitle.startsWith("player.") || el.dataset.i18nTitle.startsWith("lang.")) {
       el.setAttribute("aria-label", t(el.dataset.i18nTitle));
+      el.dataset.i18nTitleLabel = "1";
     }
   }
 }
