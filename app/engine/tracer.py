@@ -297,9 +297,9 @@ def _run_implicit_backward(run: ProgramRun, root_name: str | None) -> None:
         run.warn("nothing in this program requires grad, so there is no backward pass to show",
                  key="nothing_requires_grad")
         return
-    if not root.requires_grad:
-        run.warn(f"{root_name or 'the root'} does not require grad, so there is no backward pass to show",
-                 key="root_no_grad", name=root_name or "the root")
+    if not root.requires_grad:  # only a root the request named can be one (a found one requires grad)
+        run.warn(f"{root_name} does not require grad, so there is no backward pass to show",
+                 key="root_no_grad", name=root_name)
         return
     gradient = None
     if root.numel() != 1:
