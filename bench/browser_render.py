@@ -1,27 +1,29 @@
-"""Browser rendering benchmark (not a test): time from API response to painted graph, in headless Chromium.
+"""Browser rendering benchmark (not a test): from the API's answer to a painted graph, in headless Chromium.
 
-    .venv/bin/python bench/browser_render.py            # starts `python -m app serve` on a free port
-    .venv/bin/python bench/browser_render.py --url http://127.0.0.1:8000
+    .venv/bin/python bench/browser_render.py                 # starts `python -m app serve` with room for 10,000 ops
+    .venv/bin/python bench/browser_render.py --url http://127.0.0.1:8000 --sizes 1000,3000
 
-For the lesson (traced by the real API) and for generated traces of 100, 500, 1,000 and 2,000 nodes
-(handed to the page as if the API had just answered), it reports:
-  - layout: dagre in the Web Worker (ms, measured inside the worker)
-  - paint:  API response -> first paint of the graph (two animation frames after the part in view is
-            built), ms; small graphs are drawn whole at once, large ones in slices, nearest the view first
-  - all:    API response -> every node and edge drawn and painted, ms
-  - longest main-thread stall from the API response until everything is drawn (the longest gap of a
-    16 ms probe timer; small = page stays responsive). The time the page spends receiving the trace
-    (JSON parsing) comes before the response mark and is not counted.
-  - longest task: the longest main-thread task meanwhile (Long Tasks API: script, style, layout, paint)
-  - pan/zoom: frames per second while the mouse wheel zooms and drags the graph for ~1.5 s
-Uses Debian's Chromium at /usr/bin/chromium.
+For the lesson (through the real API, Trace button) and for three generated programs (`program()`: a
+chain, a chain whose every step also reads one shared weight, a small MLP trained with SGD) at 1,000,
+3,000 and 10,000 recorded ops (traced once by the server, gradient check off, then handed to the page
+as if the API had just answered), it reports medians of `--repeat` runs:
+  - paint:    API response -> first paint of the graph (grouped: the default view), ms
+  - complete: API response -> the page idle again with the player ready for every step, ms
+  - task:     the longest main-thread task in that time (Long Tasks API; 0 if none over 50 ms). The
+              page's own parse of the answer comes before the response mark and is not counted.
+  - stall:    the longest gap of a 16 ms timer in that time (what a user would feel)
+  - fps:      frames per second while the mouse wheel zooms and drags the default view for ~1.5 s
+  - open all: every group opened (the canvas draws past 400 nodes): ms to paint (or the time budget's
+              coarser fallback), nodes drawn, renderer, and pan/zoom fps there
+  - memory:   the tab's JavaScript heap after a garbage collection, and the renderer process's RSS
+Uses Debian's Chromium at /usr/bin/chromium. Figures vary with the machine's load: rerun for your own.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import random
+import os
 import socket
 import subprocess
 import sys
@@ -32,8 +34,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
-
-
 # Programs of three shapes, at any number of ops (recorded tensor operations; within a few of it):
 # a chain, a chain where every step also reads one shared weight, and a small MLP trained with SGD.
 SHAPES = ("chain", "shared", "mlp")
@@ -58,81 +58,6 @@ def program(shape: str, ops: int) -> str:
     raise ValueError(shape)
 
 
-def tv(values):
-    return {"shape": [len(values)], "dtype": "float32", "numel": len(values), "data": values,
-            "min": min(values), "max": max(values), "mean": sum(values) / len(values)}
-
-
-def generated_trace(total_nodes: int, seed: int = 0) -> dict:
-    """An autograd-like DAG: a chain of ops (like layers) where each op takes the latest tensor, and
-    binary ops take a fresh parameter or constant leaf (weights, biases, targets entering the graph) or
-    a tensor a few steps back (a skip connection), ending in a scalar root."""
-    rng = random.Random(seed)
-    nodes, edges, forward, backward = [], [], [], []
-    tensors = []
-
-    def leaf():
-        i = len(nodes)
-        role = "param" if rng.random() < 0.7 else "constant"
-        name = f"w{i}" if role == "param" else f"c{i}"
-        nodes.append({"id": f"t{i}", "kind": "tensor", "name": name, "names": [name], "label": name, "role": role,
-                      "value": tv([round(rng.random(), 3) for _ in range(4)]),
-                      "grad": tv([round(rng.uniform(-1, 1), 3) for _ in range(4)]) if role == "param" else None,
-                      "requires_grad": role == "param", "is_leaf": True, "version": 0,
-                      "span": {"line": 1, "col": 1, "end_line": 1, "end_col": 5}, "producer": None})
-        return f"t{i}"
-
-    tensors.append(leaf())
-    ops = [("mul", "×", "MulBackward0"), ("add", "+", "AddBackward0"), ("sub", "−", "SubBackward0"),
-           ("tanh", "tanh", "TanhBackward0"), ("pow", "pow 2", "PowBackward0"), ("matmul", "@", "MmBackward0")]
-    while len(nodes) < total_nodes - 4:
-        op, label, grad_fn = rng.choice(ops)
-        inputs = [tensors[-1]]  # every tensor feeds the next op, so the root is the only sink
-        if op not in ("tanh", "pow"):
-            other = leaf() if rng.random() < 0.6 or len(tensors) < 5 else rng.choice(tensors[-5:-1])
-            inputs.append(other)
-        oid, tid = f"o{len(nodes)}", f"t{len(nodes) + 1}"
-        line = len(forward) + 2
-        span = {"line": line, "col": 5, "end_line": line, "end_col": 20}
-        nodes.append({"id": oid, "kind": "op", "op": op, "label": label, "params": {}, "grad_fn": grad_fn,
-                      "internal_grad_fns": [], "saved": [], "inplace": False, "inputs": inputs, "outputs": [tid],
-                      "span": span, "source": f"{op}(...)"})
-        name = f"h{len(forward)}"
-        nodes.append({"id": tid, "kind": "tensor", "name": name, "names": [name], "label": name, "role": "intermediate",
-                      "value": tv([round(rng.uniform(-3, 3), 3) for _ in range(4)]),
-                      "grad": tv([round(rng.uniform(-1, 1), 3) for _ in range(4)]), "requires_grad": True,
-                      "is_leaf": False, "version": 0, "span": span, "producer": oid})
-        edges += [{"source": t, "target": oid, "kind": "input", "index": k} for k, t in enumerate(inputs)]
-        edges.append({"source": oid, "target": tid, "kind": "output", "index": 0})
-        forward.append({"index": len(forward), "op": oid})
-        tensors.append(tid)
-    # The root: the sum of the last tensor.
-    oid, rid = f"o{len(nodes)}", f"t{len(nodes) + 1}"
-    nodes.append({"id": oid, "kind": "op", "op": "sum", "label": "sum", "params": {}, "grad_fn": "SumBackward0",
-                  "internal_grad_fns": [], "saved": [], "inplace": False, "inputs": [tensors[-1]], "outputs": [rid],
-                  "span": None, "source": "sum"})
-    nodes.append({"id": rid, "kind": "tensor", "name": "J", "names": ["J"], "label": "J", "role": "root",
-                  "value": {"shape": [], "dtype": "float32", "numel": 1, "data": 1.0, "min": 1.0, "max": 1.0, "mean": 1.0},
-                  "grad": {"shape": [], "dtype": "float32", "numel": 1, "data": 1.0, "min": 1.0, "max": 1.0, "mean": 1.0},
-                  "requires_grad": True, "is_leaf": False, "version": 0, "span": None, "producer": oid})
-    edges += [{"source": tensors[-1], "target": oid, "kind": "input", "index": 0},
-              {"source": oid, "target": rid, "kind": "output", "index": 0}]
-    forward.append({"index": len(forward), "op": oid})
-    by_id = {n["id"]: n for n in nodes}
-    for k, step in enumerate(reversed(forward)):
-        op = by_id[step["op"]]
-        backward.append({"index": k, "pass_index": 0, "node": op["id"], "grad_fn": op["grad_fn"], "kind": "op",
-                         "grad_in": [by_id[op["outputs"][0]]["grad"]], "grad_in_targets": op["outputs"],
-                         "grads_out": [{"target": t, "value": by_id[t]["grad"]} for t in op["inputs"]],
-                         "accumulated": None})
-    return {"version": 1, "nodes": nodes, "edges": edges, "forward": forward, "backward": backward,
-            "passes": [{"index": 0, "root": rid, "seed": by_id[rid]["grad"], "implicit": True, "retain_graph": False,
-                        "span": None, "steps": list(range(len(backward)))}],
-            "gradcheck": None, "output": [], "warnings": [],
-            "stats": {"statements": 0, "ops": len(forward), "tensors": len(nodes) - len(forward), "backward_passes": 1,
-                      "backward_steps": len(backward), "elapsed_ms": 0}}
-
-
 PROBE = """() => {
   if (!window.__longTasks) {
     window.__longTasks = [];
@@ -149,13 +74,13 @@ PROBE = """() => {
   }, 16);
 }"""
 
-# Gaps of the probe timer, counted from the API response mark to the moment everything was drawn.
+# From the API response mark to the moment everything was done.
 RESULT = """() => { const g = window.__grafo, from = g.marks.response, to = g.marks.complete;
   const gaps = window.__probe.gaps.map(([a, b]) => Math.min(b, to) - Math.max(a, from)).filter((d) => d > 0);
   const tasks = window.__longTasks.filter(([s, d]) => s + d > from && s < to).map(([s, d]) => d);
-  return { paint: g.marks.painted - from, all: to - from, layout: g.layoutMs, stall: Math.max(0, ...gaps),
-    task: Math.max(0, ...tasks),
-    nodes: document.querySelectorAll('g.node').length }; }"""
+  const scene = g.pane.scene();
+  return { paint: g.marks.painted - from, complete: to - from, stall: Math.max(0, ...gaps), task: Math.max(0, ...tasks),
+    nodes: scene.nodes.filter((n) => n.kind !== 'port').length, frames: scene.frames.length, renderer: g.pane.renderer() }; }"""
 
 WAIT = "(n) => window.__grafo.painted > n[0] && (window.__grafo.complete ?? 0) > n[1]"
 COUNTS = "[window.__grafo.painted, window.__grafo.complete ?? 0]"
@@ -181,10 +106,55 @@ def measure_fps(page, seconds=1.5):
     return frames / (time.perf_counter() - start)
 
 
+def renderer_rss_mb(root_pid: int) -> float:
+    """RSS of the Chromium renderer processes below `root_pid` (this benchmark's own browser only)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry.name))
+    total = 0
+    stack = [root_pid]
+    while stack:
+        pid = stack.pop()
+        stack.extend(children.get(pid, []))
+        try:
+            if b"--type=renderer" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
+
+
+def memory(page, cdp) -> tuple[float, float]:
+    cdp.send("HeapProfiler.collectGarbage")
+    metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+    return metrics.get("JSHeapUsedSize", 0) / 2**20, renderer_rss_mb(os.getpid())
+
+
+def trace_text(url: str, source: str) -> tuple[str, float]:
+    request = urllib.request.Request(url + "/api/trace", data=json.dumps({"source": source, "gradcheck": False}).encode(),
+                                     headers={"Content-Type": "application/json"}, method="POST")
+    started = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=900) as response:
+        return response.read().decode(), time.perf_counter() - started
+
+
+def median(samples, key):
+    return sorted(s[key] for s in samples)[len(samples) // 2]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--url", help="a running Grafo server (default: start one)")
-    parser.add_argument("--sizes", default="100,500,1000,2000")
+    parser.add_argument("--url", help="a running Grafo server (default: start one with room for 10,000 ops)")
+    parser.add_argument("--sizes", default="1000,3000,10000")
+    parser.add_argument("--shapes", default=",".join(SHAPES))
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     proc = None
@@ -193,10 +163,11 @@ def main() -> int:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        proc = subprocess.Popen([sys.executable, "-m", "app", "serve", "--port", str(port)], cwd=ROOT,
+        env = {**os.environ, "GRAFO_TIME_LIMIT_S": "300", "GRAFO_MAX_TRACE_BYTES": str(64 << 20)}
+        proc = subprocess.Popen([sys.executable, "-m", "app", "serve", "--port", str(port)], cwd=ROOT, env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         url = f"http://127.0.0.1:{port}"
-        for _ in range(300):
+        for _ in range(600):
             try:
                 urllib.request.urlopen(url + "/api/examples", timeout=1)
                 break
@@ -209,9 +180,10 @@ def main() -> int:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
             page = browser.new_page(viewport={"width": 1280, "height": 720})
+            cdp = page.context.new_cdp_session(page)
+            cdp.send("Performance.enable")
             page.goto(url + "/")
             page.wait_for_function("window.__grafo && window.__grafo.painted > 0", timeout=60_000)
-            # The lesson, through the real API (Trace button).
             samples = []
             for _ in range(args.repeat):
                 n = page.evaluate(COUNTS)
@@ -220,42 +192,59 @@ def main() -> int:
                 page.wait_for_function(WAIT, arg=n, timeout=60_000)
                 page.wait_for_timeout(100)
                 samples.append(page.evaluate(RESULT))
-            fps = measure_fps(page)
-            rows.append(("lesson", samples, fps))
+            rows.append(("lesson", "", samples, measure_fps(page), None, memory(page, cdp)))
             for size in [int(s) for s in args.sizes.split(",")]:
-                trace = generated_trace(size)
-                samples = []
-                for _ in range(args.repeat):
-                    # Hand the trace over first (as JSON text), then parse and load it in one page task,
-                    # as the page does with an API answer; the clock starts after parsing, as it does there.
-                    page.evaluate("(t) => { window.__benchTrace = t; }", json.dumps(trace))
+                for shape in args.shapes.split(","):
+                    text, server_s = trace_text(url, program(shape, size))
+                    stats = json.loads(text)["stats"]
+                    # A training loop keeps its detailed passes' ops only: say how many ran.
+                    what = f"{stats['ops']} ops" if shape != "mlp" else f"{stats['backward_passes']} passes, {stats['ops']} ops kept"
+                    samples = []
+                    for _ in range(args.repeat):
+                        # Hand the answer over as text, parse it in one task and load it in the next, as the
+                        # page does with an API answer; the clock starts after the parse, as it does there.
+                        page.evaluate("(t) => { window.__benchTrace = t; }", text)
+                        n = page.evaluate(COUNTS)
+                        page.evaluate(PROBE)
+                        page.evaluate("""() => { setTimeout(() => { const trace = JSON.parse(window.__benchTrace);
+                          setTimeout(() => window.__grafoLoadTrace(trace), 0); }, 0); }""")
+                        page.wait_for_function(WAIT, arg=n, timeout=300_000)
+                        page.wait_for_timeout(150)  # long-task entries arrive asynchronously
+                        samples.append(page.evaluate(RESULT))
+                    fps = measure_fps(page)
+                    mem = memory(page, cdp)
+                    # Every group open: the largest scene the page draws for this trace.
                     n = page.evaluate(COUNTS)
-                    page.evaluate(PROBE)
-                    page.evaluate("() => { setTimeout(() => window.__grafoLoadTrace(JSON.parse(window.__benchTrace)), 0); }")
-                    page.wait_for_function(WAIT, arg=n, timeout=120_000)
-                    page.wait_for_timeout(100)  # long-task entries arrive asynchronously
-                    samples.append(page.evaluate(RESULT))
-                fps = measure_fps(page)
-                rows.append((f"{len(trace['nodes'])} nodes", samples, fps))
+                    started = page.evaluate("performance.now()")
+                    page.click("#btn-expand-all")
+                    page.wait_for_function(WAIT, arg=n, timeout=300_000)
+                    opened = page.evaluate(f"""() => ({{ ms: window.__grafo.marks.painted - {started},
+                      nodes: window.__grafo.pane.scene().nodes.filter((n) => n.kind !== 'port').length,
+                      renderer: window.__grafo.pane.renderer(), coarser: /innermost/.test(document.getElementById('status').textContent) }})""")
+                    page.evaluate("window.__grafo.pane.fit({ whole: true, animate: false })")
+                    opened["fps"] = measure_fps(page)
+                    rows.append((shape, f"{size}: {what} ({len(text) / 2**20:.1f} MB, server {server_s:.0f} s)", samples, fps, opened, mem))
             browser.close()
     finally:
         if proc:
             proc.terminate()
             proc.wait(timeout=20)
-    def median(samples, key):
-        return sorted(s[key] for s in samples)[len(samples) // 2]
 
-    print(f"{'graph':>12} {'drawn':>6} {'layout ms':>10} {'paint ms':>9} {'all ms':>7} {'max stall ms':>13} "
-          f"{'longest task':>13} {'pan/zoom fps':>13}")
-    for name, samples, fps in rows:
-        print(f"{name:>12} {samples[0]['nodes']:>6} {median(samples, 'layout'):>10.0f} {median(samples, 'paint'):>9.0f} "
-              f"{median(samples, 'all'):>7.0f} {max(s['stall'] for s in samples):>13.0f} "
-              f"{max(s['task'] for s in samples):>13.0f} {fps:>13.1f}")
-    print("medians of runs; layout = dagre inside the worker; paint = API response -> first paint;")
-    print("all = API response -> every node drawn and painted; max stall = longest gap of a 16 ms timer on")
-    print("the main thread from the API response until everything is drawn (the page's responsiveness; it also")
-    print("grows when other processes starve the main thread of CPU); longest task = the longest main-thread task")
-    print("(Long Tasks API, over 50 ms, 0 if none) in that time.")
+    print(f"{'graph':>7} {'program: trace':>44} {'drawn':>9} {'paint':>6} {'complete':>8} {'task':>5} {'stall':>5} {'fps':>4} "
+          f"{'open all: ms':>12} {'nodes':>6} {'renderer':>8} {'fps':>4} {'heap MB':>7} {'RSS MB':>6}")
+    for name, what, samples, fps, opened, (heap, rss) in rows:
+        s0 = samples[0]
+        drawn = f"{s0['nodes']}+{s0['frames']}f"
+        open_cols = (f"{opened['ms']:>12.0f}{'*' if opened['coarser'] else ' '}{opened['nodes']:>6} {opened['renderer']:>8} "
+                     f"{opened['fps']:>4.0f}") if opened else f"{'':>12} {'':>6} {'':>8} {'':>4}"
+        print(f"{name:>7} {what:>44} {drawn:>9} {median(samples, 'paint'):>6.0f} {median(samples, 'complete'):>8.0f} "
+              f"{max(s['task'] for s in samples):>5.0f} {max(s['stall'] for s in samples):>5.0f} {fps:>4.0f} "
+              f"{open_cols} {heap:>7.0f} {rss:>6.0f}")
+    print("paint / complete: API response -> first paint / page idle with the player ready (ms, medians);")
+    print("task: longest main-thread task (Long Tasks API, 0 if none over 50 ms); stall: longest gap of a 16 ms timer;")
+    print("fps: pan/zoom of the default (grouped) view; open all: every group opened (* = the time budget closed")
+    print("the innermost again), nodes drawn, renderer, pan/zoom fps of the whole scene fitted in view;")
+    print("heap: JavaScript heap after GC; RSS: the renderer process. drawn: nodes + frames of the default view.")
     return 0
 
 

@@ -6,7 +6,7 @@
 import { isGroupId } from "./groups.js";
 import { isPortId, isRefId } from "./view.js";
 
-const CACHE_MAX = 4000;
+const CACHE_MAX = 20000; // group layouts kept (every group of a 10,000-op chain, opened, is 5,556)
 
 /** A cache of group layouts by key (insertion-ordered: the oldest are dropped first). */
 export function createLayoutCache() {
@@ -28,7 +28,7 @@ export function createLayoutCache() {
  * `sizeOf(id)` -> {w, h} for a drawn item; `options.rootRankdir`: "auto" lets a flat root choose TB or LR.
  * `canon(id)`: a trace node's key that is the same for the same place in another trace (a training
  * loop's passes: passes.nodeKeys), so that a graph of the same shape finds its layout in the cache.
- * Returns {jobs, known: {gid: [w, h]}, keys: Map gid -> key, total (groups to lay out)}.
+ * Returns {jobs, known: {gid: [w, h]}, hits: Map gid -> cached layout, keys: Map gid -> key, total (groups to lay out)}.
  */
 export function layoutJobs(structure, sizeOf, cache, { m, rootRankdir = "TB", minWidths = {}, canon = (id) => id } = {}) {
   const item = (id) => {
@@ -39,6 +39,7 @@ export function layoutJobs(structure, sizeOf, cache, { m, rootRankdir = "TB", mi
   const keys = new Map();
   const jobs = [];
   const known = {};
+  const hits = new Map();
   for (const gid of structure.order) {
     const layout = structure.layouts.get(gid);
     const n = layout.items.length;
@@ -77,10 +78,10 @@ export function layoutJobs(structure, sizeOf, cache, { m, rootRankdir = "TB", mi
     const key = `${gid}|${rankdir}|${minWidths[gid] ?? 0}|${parts.join(",")}|${edges.join(",")}`;
     keys.set(gid, key);
     const cached = cache.get(key);
-    if (cached) { known[gid] = [cached.width, cached.height]; continue; }
+    if (cached) { known[gid] = [cached.width, cached.height]; hits.set(gid, cached); continue; }
     jobs.push({ gid, sizes, kinds, subs, edges, rankdir });
   }
-  return { jobs, known, keys, total: jobs.length };
+  return { jobs, known, hits, keys, total: jobs.length };
 }
 
 /**

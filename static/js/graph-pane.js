@@ -12,7 +12,7 @@ import { createLayouter } from "./layouter.js";
 import { createGraphView } from "./graph-view.js";
 import { createMinimap } from "./minimap.js";
 import { metrics, sizeNode, sizeGroup, sizeRef, headerWidth } from "./scene.js";
-import { nodeLines, hiddenNodes } from "./model.js";
+import { nodeLines, hiddenNodes, warmFrames as warm } from "./model.js";
 import { groupLines, groupLabel, groupMeta, refLines } from "./group-lines.js";
 
 export const LAYOUT_BUDGET_MS = 2500; // past this, a layout gives way to a coarser grouping
@@ -65,6 +65,9 @@ export function createGraphPane(container, { t, onSelect, onActivate, onExpanded
     hidden = hiddenNodes(idx, { showConstants });
     m = metrics(presentation ? 1.3 : 1);
     progress.show(t("graph.grouping"), null);
+    // The rest of the page takes the new trace in this task; grouping starts in the next one.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    if (seq !== loadSeq) return;
     const started = performance.now();
     let built;
     try {
@@ -76,10 +79,16 @@ export function createGraphPane(container, { t, onSelect, onActivate, onExpanded
     }
     if (seq !== loadSeq || !built) return;
     perf.groupMs = performance.now() - started;
+    // Each in a task of its own (none of them long): the groups, the player's steps, the layout.
+    const yieldTask = () => new Promise((resolve) => setTimeout(resolve, 0));
+    await yieldTask();
+    if (seq !== loadSeq) return;
     tree = built;
     expanded = defaultExpanded(tree);
     fitNext = true;
     onExpanded(tree, expanded);
+    await yieldTask();
+    if (seq !== loadSeq) return;
     await layout();
   }
 
@@ -195,7 +204,7 @@ export function createGraphPane(container, { t, onSelect, onActivate, onExpanded
     st.root = tree.root;
     const minWidths = {};
     for (const gid of st.order) if (gid !== tree.root) minWidths[gid] = headerWidth(headerText(tree.group(gid)), m);
-    const { jobs, known, keys, total } = layoutJobs(st, (id) => sizeOf(id, st), cache, { m, rootRankdir: "auto", minWidths, canon });
+    const { jobs, known, hits, keys, total } = layoutJobs(st, (id) => sizeOf(id, st), cache, { m, rootRankdir: "auto", minWidths, canon });
     perf.layoutJobs = total;
     if (jobs.length) {
       let done = 0;
@@ -212,7 +221,9 @@ export function createGraphPane(container, { t, onSelect, onActivate, onExpanded
             delayMs: perf.layoutDelayMs ?? 0, // tests: a layout that surely outlasts a new trace's round trip
           },
           onGroup(msg) {
-            cache.set(keys.get(msg.gid), resultOf(msg));
+            const result = resultOf(msg);
+            hits.set(msg.gid, result);
+            cache.set(keys.get(msg.gid), result);
             done += 1;
             progress.update(t("graph.layingOut", { done, total }), done / total);
           },
@@ -230,9 +241,13 @@ export function createGraphPane(container, { t, onSelect, onActivate, onExpanded
       progress.hide();
     }
     perf.layoutMs = jobs.length ? performance.now() - started : 0;
-    const results = new Map(st.order.map((gid) => [gid, cache.get(keys.get(gid))]));
     const before = scene;
-    scene = assembleScene(st, results, tree, { m, kindOf: (id) => kindOf(id, st), sizeOf: (id) => sizeOf(id, st) });
+    try {
+      scene = assembleScene(st, hits, tree, { m, kindOf: (id) => kindOf(id, st), sizeOf: (id) => sizeOf(id, st) });
+    } catch (err) {
+      onStatus(String(err.message ?? err));
+      return;
+    }
     structure = st;
     // The same shape laid out again (another pass of a training loop): the view stays where it was.
     if (!jobs.length && fitNext && before && before.width === scene.width && before.height === scene.height) fitNext = false;
@@ -247,12 +262,20 @@ export function createGraphPane(container, { t, onSelect, onActivate, onExpanded
     then?.();
     perf.layouts = (perf.layouts ?? 0) + 1;
     perf.renderer = view.renderer();
+    const drawn = scene;
     requestAnimationFrame(() => requestAnimationFrame(() => {
       perf.marks.painted = performance.now();
-      perf.marks.complete = perf.marks.painted;
       perf.painted += 1;
-      perf.complete = (perf.complete ?? 0) + 1;
       document.body.dataset.graphReady = String(perf.painted);
+      // Complete: what the player needs is ready too (every gradient's steps, computed once per trace),
+      // in a task of its own once the page is idle.
+      const finish = () => {
+        if (scene !== drawn) return;
+        if (lastDecor?.frame) warm(index);
+        perf.marks.complete = performance.now();
+        perf.complete = (perf.complete ?? 0) + 1;
+      };
+      if (window.requestIdleCallback) requestIdleCallback(finish, { timeout: 500 }); else setTimeout(finish, 0);
     }));
   }
 
