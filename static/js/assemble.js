@@ -32,7 +32,7 @@ export function createLayoutCache() {
  */
 export function layoutJobs(structure, sizeOf, cache, { m, rootRankdir = "TB", minWidths = {}, canon = (id) => id } = {}) {
   const item = (id) => {
-    if (isPortId(id)) { const p = structure.ports.get(id); return `p:${p.dir}:${p.group}:${canon(p.tensor)}`; }
+    if (isPortId(id)) return id;
     if (isRefId(id)) { const r = structure.refs.get(id); return `r:${canon(r.tensor)}:${canon(r.reader)}`; }
     return canon(id);
   };
@@ -162,7 +162,7 @@ export function assembleScene(structure, results, tree, { m, kindOf, sizeOf }) {
     });
   };
   place(structure.root, 0, 0, 0);
-  // An edge that enters or leaves an expanded group ends at that group's port for the same tensor; one
+  // An edge that enters or leaves an expanded group ends at that group's port; one
   // that reaches an item with references, at the item (right of its references).
   for (const e of edges) {
     if (!e.points.length || e.key.startsWith("ref|")) continue;
@@ -172,11 +172,11 @@ export function assembleScene(structure, results, tree, { m, kindOf, sizeOf }) {
       e.points[at] = [p.x, at === 0 ? p.y + p.h / 2 : p.y - p.h / 2];
     }
     if (isGroupId(e.source) && structure.layouts.has(e.source)) {
-      const p = pos.get(`p:out:${e.source}:${e.tensor}`);
+      const p = pos.get(`p:out:${e.source}`);
       if (p) e.points[0] = [p.x, p.y];
     }
     if (isGroupId(e.target) && structure.layouts.has(e.target)) {
-      const p = pos.get(`p:in:${e.target}:${e.tensor}`);
+      const p = pos.get(`p:in:${e.target}`);
       if (p) e.points[e.points.length - 1] = [p.x, p.y];
     }
   }

@@ -4,6 +4,13 @@
 import { displayName, nodeLines } from "./model.js";
 
 export const OUTS_SHOWN = 2;
+const NAME_MAX = 22; // a name in a group's box or a reference (a label can be a whole expression)
+
+/** A tensor's name, cut to `max` characters. */
+function shortName(node, max = NAME_MAX) {
+  const name = displayName(node);
+  return name.length > max ? `${name.slice(0, max - 1)}…` : name;
+}
 
 export function groupLabel(g, t) {
   switch (g.kind) {
@@ -34,13 +41,13 @@ export function groupMeta(g, t) {
 export function groupLines(tree, gid, frame, hasBackward, t) {
   const g = tree.group(gid);
   const io = g.io ?? { inputs: [], outputs: [], inputCount: 0, outputCount: 0 };
-  const names = io.inputs.slice(0, 4).map((id) => displayName(tree.byId.get(id)));
+  const names = io.inputs.slice(0, 4).map((id) => shortName(tree.byId.get(id)));
   const more = io.inputCount - names.length;
   const inputs = io.inputCount ? `${t("group.in")}: ${names.join(", ")}${more > 0 ? ` ${t("group.more", { n: more })}` : ""}` : "";
   const outs = io.outputs.slice(-OUTS_SHOWN).map((id) => {
     const node = tree.byId.get(id);
     const l = nodeLines(node, frame, hasBackward);
-    return { id, value: `${l.title} = ${l.value}`, grad: l.grad };
+    return { id, value: `${shortName(node)} = ${l.value}`, grad: l.grad };
   });
   const title = groupLabel(g, t);
   const meta = groupMeta(g, t);
@@ -51,5 +58,5 @@ export function groupLines(tree, gid, frame, hasBackward, t) {
 export function refLines(tree, tensor, t) {
   const node = tree.byId.get(tensor);
   const name = node ? displayName(node) : tensor;
-  return { title: `↗ ${name}`, aria: t("group.refTitle", { name }), tooltip: t("group.refTitle", { name }) };
+  return { title: `↗ ${node ? shortName(node, 18) : tensor}`, aria: t("group.refTitle", { name }), tooltip: t("group.refTitle", { name }) };
 }

@@ -1,7 +1,8 @@
 // What the graph pane lays out for a set of expanded groups (groups.js): every expanded group is one
 // small layered layout of its visible children (trace nodes, collapsed groups, expanded groups as
-// boxes of their own size). An edge between two groups is routed through ports on the groups' borders,
-// so each layout only sees its own children. A tensor read in more than REF_LIMIT other groups (a
+// boxes of their own size). Edges between groups are bundled at the groups' borders: all that enters a
+// group enters through one port at its top, all that leaves through one at its bottom, so each layout
+// only sees its own children and a group read by many is not a fringe of edges. A tensor read in more than REF_LIMIT other groups (a
 // shared weight, the data of a training loop) gets a small reference next to each reader instead of a
 // long edge to each: long edges would cross every group between them and, in a layered layout, pull
 // dummy nodes through every rank (a weight read by 1,000 ops made the flat layout 17 s; see
@@ -17,7 +18,7 @@ export const isPortId = (id) => id.startsWith("p:");
  * `hidden`: trace node ids not drawn (constants when they are hidden).
  * Returns {layouts: Map gid -> {id, items, edges: Map key -> {from, to, tensor}}, order (children first),
  *          parentOf: Map item -> gid, itemOf(id), refs: Map id -> {tensor, reader, group},
- *          refsOf: Map reader item -> [ref ids] (drawn at the reader's left, not laid out), ports: Map id -> {group, tensor, dir},
+ *          refsOf: Map reader item -> [ref ids] (drawn at the reader's left, not laid out), ports: Map id -> {group, dir},
  *          routes: {get("source>target")} -> [edge keys] of a trace edge, edgeByKey: Map key -> {group, from, to}}
  */
 export function visibleStructure(tree, expanded, { hidden = new Set(), edges = [] } = {}) {
@@ -74,8 +75,8 @@ export function visibleStructure(tree, expanded, { hidden = new Set(), edges = [
     layouts.get(gid).items.push(id);
   };
   const port = (gid, tensor, dir) => {
-    const id = `p:${dir}:${gid}:${tensor}`;
-    if (!ports.has(id)) { ports.set(id, { group: gid, tensor, dir }); addItem(gid, id); }
+    const id = `p:${dir}:${gid}`;
+    if (!ports.has(id)) { ports.set(id, { group: gid, dir }); addItem(gid, id); }
     return id;
   };
   // From item a to item b, carrying `tensor`, through the ports of the groups between them.
