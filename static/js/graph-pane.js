@@ -252,6 +252,8 @@ export function createGraphPane(container, { t, onSelect, onActivate, onExpanded
     // The same shape laid out again (another pass of a training loop): the view stays where it was.
     if (!jobs.length && fitNext && before && before.width === scene.width && before.height === scene.height) fitNext = false;
     scene.tree = tree;
+    scene.byId = new Map(scene.nodes.map((n) => [n.id, n]));
+    for (const f of scene.frames) scene.byId.set(f.id, { ...f, kind: "frame" });
     drawnExpanded = wanted;
     view.setScene(scene);
     minimap.setScene(scene);
@@ -319,12 +321,19 @@ export function createGraphPane(container, { t, onSelect, onActivate, onExpanded
     if (!scene || !index || scene.tree !== tree) return;
     const { frame, overrides = new Map(), selected = null, lineSelection = null } = args;
     const hasBackward = index.trace.backward.length > 0;
-    const lines = new Map();
-    for (const sn of scene.nodes) {
-      if (sn.kind === "port") continue;
-      if (sn.kind === "group") { lines.set(sn.id, groupLines(tree, sn.id, frame, hasBackward, t)); continue; }
-      if (sn.kind === "ref") { lines.set(sn.id, refLines(tree, sn.tensor, t)); continue; }
-      const node = index.byId.get(sn.id);
+    // Words per drawn item, made when a renderer asks (the canvas asks only for what is in view and
+    // readable: a step costs what is on screen, not the 20,000 nodes of an open 10,000-op graph).
+    const made = new Map();
+    const word = (id) => {
+      const sn = scene.byId.get(id);
+      if (!sn || sn.kind === "port") return undefined;
+      if (sn.kind === "frame") {
+        const header = headerText(tree.group(id));
+        return { header, tooltip: t("group.frameTitle", { label: header }), aria: header };
+      }
+      if (sn.kind === "group") return groupLines(tree, id, frame, hasBackward, t);
+      if (sn.kind === "ref") return refLines(tree, sn.tensor, t);
+      const node = index.byId.get(id);
       const l = nodeLines(node, frame, hasBackward);
       if (node.kind === "op") {
         l.tooltip = t("graph.opTitle", { label: node.label, gradFn: node.grad_fn, source: node.source }) +
@@ -333,15 +342,17 @@ export function createGraphPane(container, { t, onSelect, onActivate, onExpanded
       } else {
         l.aria = `${t(`role.${node.role}`)} ${l.title}: ${l.value}${l.grad ? `, gradient ${l.grad.slice(2)}` : ""}`;
       }
-      const over = overrides.get(sn.id);
+      const over = overrides.get(id);
       if (over) Object.assign(l, over);
-      lines.set(sn.id, l);
-    }
-    for (const f of scene.frames) {
-      const g = tree.group(f.id);
-      const header = headerText(g);
-      lines.set(f.id, { header, tooltip: t("group.frameTitle", { label: header }), aria: header });
-    }
+      return l;
+    };
+    const lines = {
+      get(id) {
+        if (!made.has(id)) made.set(id, word(id));
+        return made.get(id);
+      },
+      has(id) { return this.get(id) !== undefined; },
+    };
     // Roles: a node inside a collapsed group lends its role to the group's box.
     const roles = new Map();
     const give = (item, role) => {

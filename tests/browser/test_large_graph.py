@@ -49,12 +49,12 @@ def traces(server_url):
         pool.shutdown(cancel_futures=True)
 
 
-def load(page, text):
-    """Open the page and give it a trace as if the API had just sent it."""
+def load(page, text, source=""):
+    """Open the page and give it a trace (and its program) as if the API had just sent it."""
     page.goto("/")
     wait_for_graph(page)
     painted = page.evaluate("window.__grafo.painted")
-    page.evaluate("(t) => window.__grafoLoadTrace(JSON.parse(t))", text)
+    page.evaluate("([t, s]) => window.__grafoLoadTrace(JSON.parse(t), s)", [text, source])
     wait_for_graph(page, after=painted, timeout=120_000)
 
 
@@ -81,7 +81,7 @@ def scene_box(page, item_id):
 def test_large_program_paints_its_groups_answers_and_opens_a_group(page, watch, traces, shape, size):
     trace = json.loads(text := traces[(shape, size)].result())
     assert trace["stats"]["ops"] >= size * 0.95 if shape != "mlp" else trace["stats"]["backward_passes"] > 10
-    load(page, text)
+    load(page, text, BENCH.program(shape, size))
     groups = page.locator("g.node.group, g.frame")
     assert groups.count() > 0
     assert page.locator("#graph").get_attribute("data-renderer") == "svg"
@@ -112,7 +112,7 @@ def test_large_program_paints_its_groups_answers_and_opens_a_group(page, watch, 
 
 
 def test_player_steps_over_a_collapsed_group_and_into_it(page, traces):
-    load(page, traces[("chain", 1000)].result())
+    load(page, traces[("chain", 1000)].result(), BENCH.program("chain", 1000))
     page.locator("#step-text").click()
     page.keyboard.press("Home")
     page.keyboard.press("ArrowRight")
@@ -133,7 +133,7 @@ def test_player_steps_over_a_collapsed_group_and_into_it(page, traces):
 
 
 def test_search_jumps_to_a_node_inside_closed_groups(page, traces):
-    load(page, traces[("shared", 3000)].result())
+    load(page, traces[("shared", 3000)].result(), BENCH.program("shared", 3000))
     page.fill("#graph-search", "J")
     page.locator("#graph-search-results li[data-pick]").first.wait_for()
     painted = page.evaluate("window.__grafo.painted")
