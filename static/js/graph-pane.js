@@ -36,8 +36,8 @@ export function createGraphPane(container, { t, onSelect, onActivate, onExpanded
   let drawnExpanded = null; // the expanded set of the scene on screen
   let hidden = new Set();
   let m = metrics(1);
-  // Group layouts by what they depend on, kept across traces: a graph of the same shape (the next pass
-  // of a training loop) is drawn again without a layout, where it was.
+  // Group layouts by what they depend on, kept across the passes of a training loop: a graph of the
+  // same shape (another pass) is drawn again without a layout, where it was.
   const cache = createLayoutCache();
   let sizes = new Map();
   let canon = (id) => id;
@@ -62,6 +62,7 @@ export function createGraphPane(container, { t, onSelect, onActivate, onExpanded
     sizes = new Map();
     const keys = nodeKeys(idx.trace);
     canon = keys ? (id) => keys.get(id) ?? id : (id) => id;
+    if (!keys) cache.clear(); // only the passes of one training loop share layouts
     hidden = hiddenNodes(idx, { showConstants });
     m = metrics(presentation ? 1.3 : 1);
     progress.show(t("graph.grouping"), null);
