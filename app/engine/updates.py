@@ -44,7 +44,6 @@ class UpdateRecord:
     pass_index: int | None
     kind: str  # "optimizer", "manual", "zero_grad"
     span: Span | None
-    site_key: tuple = ()
     optimizer: str | None = None
     hyper: dict = field(default_factory=dict)
     changes: list[ParamChange] = field(default_factory=list)
@@ -138,15 +137,14 @@ class UpdateRecorder:
         site = self.sites.current()
         change = ParamChange(param, self.name_of(param), before, grad, param.detach().clone(),
                              node_before=node_before, node_after=self.node_after(param))
-        self._add(UpdateRecord(self.last_pass(), "manual", site.span if site else None,
-                               site.key[1:] if site else ()), change)
+        self._add(UpdateRecord(self.last_pass(), "manual", site.span if site else None), change)
 
     def grad_cleared(self, param: torch.Tensor, to_none: bool) -> None:
         """`param.grad = None` (what zero_grad does by default) or `param.grad.zero_()`."""
         if self.last_pass() is None or not self.wanted():
             return
         site = self.sites.current()
-        record = UpdateRecord(self.last_pass(), "zero_grad", site.span if site else None, site.key if site else (),
+        record = UpdateRecord(self.last_pass(), "zero_grad", site.span if site else None,
                               zeroed_to="none" if to_none else "zeros")
         self._add(record, None, self.name_of(param))
 
@@ -163,7 +161,7 @@ class UpdateRecorder:
         """Consecutive updates of one kind from one place after one pass are one step."""
         last = self.records[-1] if self.records else None
         same = (last is not None and last.kind == record.kind and last.pass_index == record.pass_index
-                and last.span == record.span and last.site_key == record.site_key)
+                and last.span == record.span)
         if not same:
             self.records.append(record)
             last = record
