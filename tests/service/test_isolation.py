@@ -129,8 +129,12 @@ def test_saturated_service_answers_503_with_retry_after():
         assert response.status_code == 503
         assert response.headers["retry-after"] == "2"
         assert response.json()["error"]["kind"] == "busy"
-        os.kill(worker_pid, signal.SIGKILL)  # end the slow run early instead of waiting for it
+        # End the slow run early: the pool runs a program once more after a death, so kill twice.
+        os.kill(worker_pid, signal.SIGKILL)
+        assert wait_until(lambda: service.pool.state()["runs"] == 2)
+        os.kill(*service.pool.worker_pids(), signal.SIGKILL)
         thread.join(30)
+        assert not thread.is_alive()
         _lesson_ok(test_client)
 
 
