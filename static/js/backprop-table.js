@@ -47,7 +47,7 @@ export function renderBackpropTable(el, { index, selected, t }) {
         `<th scope="row"><button type="button" class="link" data-node="${h(r.tensor)}">${h(name(r.tensor))}</button>` +
         `${n ? ` <span class="role-dot role-${h(n.role)}" title="${h(t(`role.${n.role}`))}"></span>` : ""}</th>` +
         `<td class="grad symbol">${h(gradSymbol(root, name(r.tensor)))}</td>` +
-        `<td class="grad value">${h(inlineValue(r.grad, { maxChars: 48 }))}</td>` +
+        `<td class="grad value">${h(inlineValue(r.grad, { maxChars: 48, t }))}</td>` +
         `<td class="muted">${r.step + 1}</td></tr>`;
     }
     html += "</tbody></table>";

@@ -33,22 +33,24 @@ function nested(data, fmt) {
   return Array.isArray(data) ? `[${data.map((d) => nested(d, fmt)).join(", ")}]` : fmt(data);
 }
 
-export function shapeText(value) {
-  return value.shape.length ? `[${value.shape.join(", ")}]` : "scalar";
+/** `[2, 3]`, or the word for a scalar (the catalogue's, with `t`). */
+export function shapeText(value, t = null) {
+  return value.shape.length ? `[${value.shape.join(", ")}]` : t ? t("inspector.scalar") : "scalar";
 }
 
 /**
  * The value as it fits inside a node: the numbers themselves when the tensor is small (and the text
- * short), otherwise shape with min/max/mean.
+ * short), otherwise shape with min/max/mean (worded by the catalogue's `t` when given).
  */
-export function inlineValue(value, { maxChars = 30, withShape = true } = {}) {
+export function inlineValue(value, { maxChars = 30, withShape = true, t = null } = {}) {
   if (!value) return "";
   if (!value.truncated && value.numel <= 16) {
     const text = nested(value.data, fmtNumber);
     if (text.length <= maxChars) return text;
   }
-  const stats = `min ${fmtShort(value.min)} max ${fmtShort(value.max)} mean ${fmtShort(value.mean)}`;
-  return withShape ? `${shapeText(value)} ${stats}` : stats;
+  const numbers = { min: fmtShort(value.min), max: fmtShort(value.max), mean: fmtShort(value.mean) };
+  const stats = t ? t("value.stats", numbers) : `min ${numbers.min} max ${numbers.max} mean ${numbers.mean}`;
+  return withShape ? `${shapeText(value, t)} ${stats}` : stats;
 }
 
 /** Three significant digits, and values within 1e-6 of zero (float noise in a mean) as 0. */

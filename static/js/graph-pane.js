@@ -12,7 +12,7 @@ import { createLayouter } from "./layouter.js";
 import { createGraphView } from "./graph-view.js";
 import { createMinimap } from "./minimap.js";
 import { metrics, sizeNode, sizeGroup, sizeRef, headerWidth } from "./scene.js";
-import { nodeLines, hiddenNodes, warmFrames as warm } from "./model.js";
+import { nodeLines, nodeAria, hiddenNodes, warmFrames as warm } from "./model.js";
 import { groupLines, groupLabel, groupMeta, refLines } from "./group-lines.js";
 
 export const LAYOUT_BUDGET_MS = 2500; // past this, a layout gives way to a coarser grouping
@@ -23,7 +23,7 @@ export function createGraphPane(container, { t, onSelect, onActivate, onExpanded
   // A click on a reference goes to the tensor it stands for.
   const picked = (id) => (id && isRefId(id) && structure?.refs.has(id) ? jumpTo(structure.refs.get(id).tensor) : onSelect(id));
   const view = createGraphView(container, { onSelect: picked, onActivate, onToggle: (id) => toggle(id) });
-  const minimap = createMinimap(container, { onMove: (x, y) => view.centerOn(x, y), label: t("graph.minimap") });
+  const minimap = createMinimap(container, { onMove: (x, y) => view.centerOn(x, y), labelKey: "graph.minimap" });
   view.onZoom((tr) => { const { W, H } = view.size(); minimap.setView(tr, W, H); });
   const layouter = createLayouter();
   // The time budget of a layout (tests set perf.layoutBudgetMs: a loaded machine must not change what they see).
@@ -174,7 +174,7 @@ export function createGraphPane(container, { t, onSelect, onActivate, onExpanded
     else if (isRefId(id)) s = sizeRef(refLines(tree, st.refs.get(id).tensor, t).title, m);
     else {
       const node = index.byId.get(id);
-      s = sizeNode(node, nodeLines(node, null, hasBackward), m);
+      s = sizeNode(node, nodeLines(node, null, hasBackward, t), m);
       // A training loop's pass: boxes that fit every detailed pass (training.js).
       const [fitted] = fitNodes([{ id, kind: node.kind, role: node.role ?? null, ...s }], index, m);
       s = { w: fitted.w, h: fitted.h };
@@ -335,16 +335,14 @@ export function createGraphPane(container, { t, onSelect, onActivate, onExpanded
       if (sn.kind === "group") return groupLines(tree, id, frame, hasBackward, t);
       if (sn.kind === "ref") return refLines(tree, sn.tensor, t);
       const node = index.byId.get(id);
-      const l = nodeLines(node, frame, hasBackward);
+      const l = nodeLines(node, frame, hasBackward, t);
       if (node.kind === "op") {
         l.tooltip = t("graph.opTitle", { label: node.label, gradFn: node.grad_fn, source: node.source }) +
           (node.module ? `\n${node.module}${node.module_class ? ` (${node.module_class})` : ""}` : "");
-        l.aria = `${node.op} ${node.label}${node.grad_fn ? `, ${node.grad_fn}` : ""}`;
-      } else {
-        l.aria = `${t(`role.${node.role}`)} ${l.title}: ${l.value}${l.grad ? `, gradient ${l.grad.slice(2)}` : ""}`;
       }
       const over = overrides.get(id);
       if (over) Object.assign(l, over);
+      l.aria = nodeAria(node, l, t);
       return l;
     };
     const lines = {

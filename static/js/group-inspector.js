@@ -10,7 +10,7 @@ export function renderGroupInspector(el, { index, tree, gid, frame, open, t }) {
   const link = (id) => {
     const n = index.byId.get(id);
     if (!n) return "";
-    const l = nodeLines(n, frame, hasBackward);
+    const l = nodeLines(n, frame, hasBackward, t);
     return `<li><button type="button" class="link" data-node="${h(id)}">${h(displayName(n))}</button> ` +
       `<code>${h(l.value ?? "")}</code>${l.grad ? ` <code class="grad-colour">${h(l.grad)}</code>` : ""}</li>`;
   };

@@ -46,7 +46,7 @@ export function groupLines(tree, gid, frame, hasBackward, t) {
   const inputs = io.inputCount ? `${t("group.in")}: ${names.join(", ")}${more > 0 ? ` ${t("group.more", { n: more })}` : ""}` : "";
   const outs = io.outputs.slice(-OUTS_SHOWN).map((id) => {
     const node = tree.byId.get(id);
-    const l = nodeLines(node, frame, hasBackward);
+    const l = nodeLines(node, frame, hasBackward, t);
     return { id, value: `${shortName(node)} = ${l.value}`, grad: l.grad };
   });
   const title = groupLabel(g, t);

@@ -54,7 +54,7 @@ export function groupStepWords(index, tree, cur, t) {
   const range = { i: cur.from + 1, j: cur.i + 1, count: cur.count, label };
   if (cur.type === "forward") {
     const out = (cur.io?.outputs ?? []).slice(-1).map((id) => index.byId.get(id)).filter(Boolean)[0];
-    const value = out ? `${displayName(out)} = ${inlineValue(out.value)}` : "";
+    const value = out ? `${displayName(out)} = ${inlineValue(out.value, { t })}` : "";
     return t("step.forwardGroup", { ...range, n: index.trace.forward.length, value });
   }
   const passes = Math.max(index.trace.passes.length, 1);

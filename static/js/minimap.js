@@ -6,12 +6,13 @@ import { PALETTE } from "./paint.js";
 const W = 180;
 const H = 120;
 
-export function createMinimap(container, { onMove, label }) {
+export function createMinimap(container, { onMove, labelKey }) {
   const canvas = document.createElement("canvas");
   canvas.className = "minimap";
   canvas.setAttribute("role", "img");
-  canvas.setAttribute("aria-label", label);
-  canvas.title = label;
+  // Its name and tooltip are worded by translatePage (i18n/index.js), again at each change of language.
+  canvas.dataset.i18nLabel = labelKey;
+  canvas.dataset.i18nTitle = labelKey;
   container.appendChild(canvas);
   const ctx = canvas.getContext("2d");
   let base = null;

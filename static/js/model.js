@@ -37,21 +37,31 @@ export function visibleGraph(index, { showConstants }) {
   return { nodes, edges };
 }
 
-/** Text lines of a node for a given frame (value revealed or not, gradient so far). */
-export function nodeLines(node, frame, hasBackward) {
+/** Text lines of a node for a given frame (value revealed or not, gradient so far), in the words of `t`. */
+export function nodeLines(node, frame, hasBackward, t = null) {
   if (node.kind === "op") return { title: node.label };
   const v = node.value;
-  const meta = `${shapeText(v)} ${v.dtype}`;
-  const value = frame && !frame.revealed.has(node.id) ? "…" : inlineValue(v, { withShape: false });
+  const meta = `${shapeText(v, t)} ${v.dtype}`;
+  const value = frame && !frame.revealed.has(node.id) ? "…" : inlineValue(v, { withShape: false, t });
   let grad = null;
   // The gradient line is there for every tensor that gets a gradient, from the start, so that nodes
   // keep their size while stepping: "∇ …" until the gradient arrives.
   if (hasBackward && node.grad) {
     const g = frame ? frame.grads.get(node.id) : node.grad;
     // NaN or ±Inf gets a warning sign in front, so it stands out before anyone reads the numbers.
-    grad = g ? `∇ ${isNonfinite(g) ? "⚠ " : ""}${inlineValue(g, { withShape: false })}` : "∇ …";
+    grad = g ? `∇ ${isNonfinite(g) ? "⚠ " : ""}${inlineValue(g, { withShape: false, t })}` : "∇ …";
   }
   return { title: displayName(node), meta, value, grad };
+}
+
+/** A node's accessible name from its lines (nodeLines): what it is, its value and gradient, in words. */
+export function nodeAria(node, l, t) {
+  if (node.kind === "op") return t("graph.opAria", { op: node.op, label: node.label, gradFn: node.grad_fn ?? "" });
+  const grad = !l.grad ? "" : l.grad === "∇ …" ? t("graph.gradPending") : l.grad.slice(2);
+  return t("graph.tensorAria", {
+    role: t(`role.${node.role}`), name: l.title, meta: l.meta,
+    value: l.value === "…" ? t("graph.valuePending") : l.value, grad,
+  });
 }
 
 /** The player's positions: 0 = before the first op, then one per forward step, then one per backward step. */
@@ -216,7 +226,7 @@ export function stepWords(index, timeline, pos, t) {
     const outs = op.outputs.map((o) => byId.get(o)).filter(Boolean);
     const lhs = outs.map(displayName).join(", ");
     const text = `${lhs} = ${op.source ?? `${op.label}(${op.inputs.map(name).join(", ")})`}`;
-    const value = outs.length === 1 ? inlineValue(outs[0].value) : "";
+    const value = outs.length === 1 ? inlineValue(outs[0].value, { t }) : "";
     return t("step.forward", { i: cur.i + 1, n: trace.forward.length, text, line: op.span?.line, value });
   }
   const s = cur.step;
@@ -225,7 +235,7 @@ export function stepWords(index, timeline, pos, t) {
   const warn = s.grads_out.some((f) => isNonfinite(f.value)) || (s.kind === "accumulate" && isNonfinite(s.accumulated))
     ? ` ${t("step.nonfinite")}` : "";
   if (s.kind === "accumulate" && !s.failed) {
-    return t("step.accumulate", { ...common, name: name(s.node), value: inlineValue(s.accumulated ?? s.grad_in[0]) }) + warn;
+    return t("step.accumulate", { ...common, name: name(s.node), value: inlineValue(s.accumulated ?? s.grad_in[0], { t }) }) + warn;
   }
   // Gradients are written with the pass's own root (dloss/dw), an unnamed tensor in parentheses, and a
   // value inside one traced call (cross_entropy's inner steps) as that call's inner value.
@@ -236,11 +246,11 @@ export function stepWords(index, timeline, pos, t) {
     return target ? gradSymbol(root, displayName(target)) : t("step.innerValue", { root: symbolName(root), op: op?.label ?? s.grad_fn });
   };
   const arriving = s.grad_in
-    .map((g, k) => (g ? `${of(s.grad_in_targets?.[k], k)} = ${inlineValue(g)}` : null))
+    .map((g, k) => (g ? `${of(s.grad_in_targets?.[k], k)} = ${inlineValue(g, { t })}` : null))
     .filter(Boolean).join(", ") || t("step.nothing");
   const sent = s.grads_out
     .filter((f) => f.target && f.value)
-    .map((f) => `${of(f.target)} = ${inlineValue(f.value)}`)
+    .map((f) => `${of(f.target)} = ${inlineValue(f.value, { t })}`)
     .join(", ");
   if (s.failed) return t("step.failed", { ...common, gradFn: s.grad_fn, arriving });
   return t("step.backward", { ...common, gradFn: s.grad_fn, arriving, sent }) + warn;

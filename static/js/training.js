@@ -8,6 +8,7 @@ import { fmtNumber, escapeHtml as h } from "./format.js";
 import { isTraining, detailedPasses, passView, passTimeline, nodeKeys, shapeOf, updateLines } from "./passes.js";
 import { createLossChart, logPossible, logByDefault } from "./loss-chart.js";
 import { paramPlotsHtml, bindParamPlots } from "./param-plots.js";
+import { message } from "./i18n/index.js";
 
 const MAX_ASKED = 16; // POST /api/trace takes at most 16 passes to record in full
 
@@ -99,13 +100,19 @@ export function createTraining(el, { store, t, requestTrace, canRequest = () => 
     fetching = null;
     if (from !== source || !full) return;
     if (!result.trace || !detailedPasses(result.trace).includes(k)) {
-      store.update({ status: t("training.fetchFailed", { pass: k + 1, message: result.error?.message ?? "" }) });
+      store.update({ status: t("training.fetchFailed", { pass: k + 1, message: failureWords(result.error) }) });
       render();
       return;
     }
     full = result.trace;
     views = new Map();
     pick(k);
+  }
+
+  /** Why a pass could not be fetched, in the reader's language: Grafo's message, else the kind of failure. */
+  function failureWords(error) {
+    if (!error) return "";
+    return error.key ? message({ key: error.key, params: error.params }) : `${t(`error.kind.${error.kind}`)}.`;
   }
 
   function pick(k) {
@@ -174,7 +181,7 @@ export function createTraining(el, { store, t, requestTrace, canRequest = () => 
       const changed = updateLines(indexTrace(v), timeline, timeline.length - 1, source);
       for (const node of v.nodes) {
         if (node.kind !== "tensor") continue;
-        const lines = nodeLines(node, null, v.backward.length > 0);
+        const lines = nodeLines(node, null, v.backward.length > 0, t);
         const over = changed.get(node.id);
         for (const l of over ? [lines, { ...lines, ...over }] : [lines]) {
           const size = sizeNode(node, l, m);

@@ -43,7 +43,7 @@ function hyperHtml(hyper, t) {
 }
 
 function paramHtml(p, t) {
-  const code = (value, cls, title) => `<code class="${cls}" title="${h(title)}">${h(inlineValue(value))}</code>`;
+  const code = (value, cls, title) => `<code class="${cls}" title="${h(title)}">${h(inlineValue(value, { t }))}</code>`;
   const grad = p.grad ? ` <span class="muted">${h(t("update.grad"))}</span> ${code(p.grad, "grad", t("update.grad"))}` : "";
   const change = `<p class="update-change"><code class="name">${h(p.name)}</code> ${code(p.before, "before", t("update.before"))}` +
     ` → ${code(p.after, "after", t("update.after"))}${grad}</p>`;
