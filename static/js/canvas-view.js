@@ -5,21 +5,21 @@
 import * as d3 from "../vendor/d3/d3.js";
 import { PALETTE, textRuns, headerRun, toggleBox } from "./paint.js";
 import { viewRect } from "./camera.js";
+import { RING } from "./graph-keyboard.js";
 
 const TEXT_MIN_SCALE = 0.35; // below: no text (under ~4 px)
 const DETAIL_MIN_SCALE = 0.12; // below: boxes without borders, straight edges, no arrows
 const basis = d3.line().curve(d3.curveBasis);
 
-export function createCanvasView(container, { onSelect, onActivate, onToggle, onZoom = () => {} }) {
+export function createCanvasView(container, { onSelect, onToggle, onZoom = () => {} }) {
   const canvas = document.createElement("canvas");
   canvas.className = "grafo-canvas";
-  canvas.tabIndex = 0;
-  canvas.setAttribute("role", "img");
+  // Pixels only: the keyboard's stand-in (graph-keyboard.js) says what the keyboard is on.
+  canvas.setAttribute("aria-hidden", "true");
   container.appendChild(canvas);
   const ctx = canvas.getContext("2d");
   let current = null;
   let decor = null;
-  let byId = new Map();
   let edgeBoxes = [];
   let runsCache = new Map(); // id -> {key, runs}
   let frameReq = 0;
@@ -28,6 +28,7 @@ export function createCanvasView(container, { onSelect, onActivate, onToggle, on
   let H = 0;
   let dpr = 1;
   let pulses = []; // {points, role, start}
+  let ring = null; // the keyboard's ring: a rect in scene units
 
   const zoom = d3.zoom().scaleExtent([0.01, 6]).on("zoom", (event) => {
     t = event.transform;
@@ -87,14 +88,6 @@ export function createCanvasView(container, { onSelect, onActivate, onToggle, on
   canvas.addEventListener("dblclick", (event) => {
     const h = hit(event);
     if (h?.id?.startsWith("g:")) onToggle(h.id);
-  });
-  canvas.addEventListener("keydown", (event) => {
-    if ((event.key === "Enter" || event.key === " ") && decor?.selected) {
-      event.preventDefault();
-      event.stopPropagation();
-      if (decor.selected.startsWith("g:")) onToggle(decor.selected);
-      else onActivate(decor.selected);
-    }
   });
   let hoverTimer = 0;
   canvas.addEventListener("mousemove", (event) => {
@@ -285,6 +278,22 @@ export function createCanvasView(container, { onSelect, onActivate, onToggle, on
     ctx.globalAlpha = 1;
     ctx.textAlign = "left";
     drawPulses();
+    drawRing();
+  }
+
+  // The keyboard's ring: in screen pixels (its width and its distance from the node do not change
+  // with the zoom), over everything, never dimmed.
+  function drawRing() {
+    if (!ring) return;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    const x = t.x + ring.x * t.k;
+    const y = t.y + ring.y * t.k;
+    for (const part of [RING.halo, RING.line]) {
+      roundRect(x - part.at, y - part.at, ring.w * t.k + 2 * part.at, ring.h * t.k + 2 * part.at, ring.r * t.k + part.at);
+      ctx.lineWidth = part.width;
+      ctx.strokeStyle = part.colour;
+      ctx.stroke();
+    }
   }
 
   function drawToggle(b, x, y, open) {
@@ -347,8 +356,6 @@ export function createCanvasView(container, { onSelect, onActivate, onToggle, on
 
   function setScene(sc) {
     current = sc;
-    byId = new Map(sc.nodes.map((n) => [n.id, n]));
-    for (const f of sc.frames) byId.set(f.id, f);
     sc.edgeByKey = new Map(sc.edges.map((e) => [e.key, e]));
     edgeBoxes = sc.edges.map((e) => {
       if (!e.points.length) return null;
@@ -358,7 +365,6 @@ export function createCanvasView(container, { onSelect, onActivate, onToggle, on
     });
     runsCache = new Map();
     pulses = [];
-    canvas.setAttribute("aria-label", `${sc.nodes.length} nodes`);
     draw();
   }
 
@@ -386,7 +392,8 @@ export function createCanvasView(container, { onSelect, onActivate, onToggle, on
   return {
     element: canvas,
     setScene, setDecor, zoomTo,
-    focusNode(id) { canvas.focus(); return byId.has(id); },
+    focusElement: () => null,
+    setFocusRing(rect) { ring = rect; draw(); },
     size() { if (!W) resize(); return { W, H }; },
     transform: () => t,
     scene: () => current,

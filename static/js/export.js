@@ -20,7 +20,7 @@ export async function graphSvgText(svgElement, scene) {
   clone.setAttribute("height", height);
   clone.setAttribute("viewBox", `0 0 ${width} ${height}`);
   clone.removeAttribute("style");
-  clone.querySelectorAll("circle.pulse").forEach((c) => c.remove());
+  clone.querySelectorAll("circle.pulse, g.focus-ring").forEach((c) => c.remove());
   clone.querySelector("g.viewport").setAttribute("transform", `translate(${margin},${margin})`);
   const style = document.createElementNS("http://www.w3.org/2000/svg", "style");
   style.textContent = await graphCss();

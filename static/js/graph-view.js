@@ -1,21 +1,38 @@
 // The graph's renderer: SVG for small scenes (elements with focus, titles and CSS; also every export),
 // canvas for large ones (culling and level of detail keep pan and zoom at the display's frame rate).
-// Same calls whichever draws; the camera (camera.js) moves whichever is shown.
+// Same calls whichever draws; the camera (camera.js) moves whichever is shown; the keyboard
+// (graph-keyboard.js) reaches the nodes of either through one Tab stop.
 import { createSvgView } from "./svg-view.js";
 import { createCanvasView } from "./canvas-view.js";
 import { initialTransform, revealTransform, centerTransform } from "./camera.js";
+import { createGraphKeyboard } from "./graph-keyboard.js";
 
 export const SVG_MAX = 400; // scene nodes and frames drawn as SVG elements; more go to the canvas
 
 export function createGraphView(container, { onSelect, onActivate, onToggle }) {
   const zoomListeners = [];
   const onZoom = (t) => { for (const fn of zoomListeners) fn(t); };
-  const callbacks = { onSelect, onActivate, onToggle, onZoom };
+  const callbacks = { onSelect, onToggle, onZoom };
   const svgView = createSvgView(container, callbacks);
   let canvasView = null;
   let active = svgView;
   let scene = null;
   let decor = null;
+  const keyboard = createGraphKeyboard(container, {
+    scene: () => scene,
+    decor: () => decor,
+    renderer: () => active,
+    reveal: (r) => revealBox({ x: r.x + r.w / 2, y: r.y + r.h / 2, w: r.w, h: r.h }),
+    activate,
+    viewCentre: () => { const { W, H } = size(); const t = active.transform(); return [(W / 2 - t.x) / t.k, (H / 2 - t.y) / t.k]; },
+  });
+
+  /** Enter or Space on an item: what a click does; a group is also opened or closed (as ⊞ and ⊟ do). */
+  function activate(id) {
+    if (id.startsWith("g:")) { onSelect(id); onToggle(id); }
+    else if (id.startsWith("r:")) onSelect(id); // a reference: its tensor
+    else onActivate(id);
+  }
 
   function setScene(sc) {
     scene = sc;
@@ -31,11 +48,13 @@ export function createGraphView(container, { onSelect, onActivate, onToggle }) {
     if (canvasView && active !== canvasView) canvasView.show(false);
     active.setScene(sc);
     container.dataset.renderer = big ? "canvas" : "svg";
+    keyboard.sceneChanged();
   }
 
   function setDecor(d) {
     decor = d;
     active.setDecor(d);
+    keyboard.decorChanged();
   }
 
   const size = () => active.size();
@@ -53,10 +72,15 @@ export function createGraphView(container, { onSelect, onActivate, onToggle }) {
   function reveal(id, { animate = true } = {}) {
     const box = boxOf(id);
     if (!box) return false;
+    revealBox(box, { animate });
+    return true;
+  }
+
+  /** Pan so that `box` ({x, y, w, h}: centre and size) is in view. */
+  function revealBox(box, { animate = true } = {}) {
     const { W, H } = size();
     const t = revealTransform(active.transform(), box, W, H);
     if (t) active.zoomTo(t, { animate: animate ? 300 : false });
-    return true;
   }
 
   function centerOn(x, y, { animate = false, k } = {}) {
@@ -70,7 +94,7 @@ export function createGraphView(container, { onSelect, onActivate, onToggle }) {
     const holder = document.createElement("div");
     holder.style.cssText = "position:absolute;left:-10000px;top:0;width:800px;height:600px;visibility:hidden";
     document.body.appendChild(holder);
-    const off = createSvgView(holder, { onSelect() {}, onActivate() {}, onToggle() {} });
+    const off = createSvgView(holder, { onSelect() {}, onToggle() {} });
     off.setScene(scene);
     if (decor) off.setDecor({ ...decor, flows: [] });
     setTimeout(() => holder.remove(), 0);
@@ -81,7 +105,7 @@ export function createGraphView(container, { onSelect, onActivate, onToggle }) {
     setScene, setDecor, fit, reveal, centerOn, svg, size,
     zoomTo: (t, opts) => active.zoomTo(t, opts),
     transform: () => active.transform(),
-    focusNode: (id) => active.focusNode(id),
+    focusNode: (id) => keyboard.focus(id),
     scene: () => scene,
     renderer: () => (active === svgView ? "svg" : "canvas"),
     onZoom: (fn) => zoomListeners.push(fn),

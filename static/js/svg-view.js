@@ -1,10 +1,11 @@
-// The SVG renderer: small scenes (every node an element: keyboard focus, hover titles, CSS styles) and
+// The SVG renderer: small scenes (every node an element: accessible names, hover titles, CSS styles) and
 // every export. It draws a scene (assemble.js: nodes, frames of expanded groups, edges) and a per-step
 // decoration (text of every node, highlight roles, gradient flows). Pan and zoom with d3-zoom; the
 // camera itself (camera.js) is shared with the canvas renderer.
 import * as d3 from "../vendor/d3/d3.js";
 import { FONTS } from "./scene.js";
 import { textRuns, headerRun, toggleBox } from "./paint.js";
+import { RING } from "./graph-keyboard.js";
 
 const line = d3.line().curve(d3.curveBasis);
 const SVGNS = "http://www.w3.org/2000/svg";
@@ -17,7 +18,7 @@ function el(name, attrs = {}, parent = null) {
   return e;
 }
 
-export function createSvgView(container, { onSelect, onActivate, onToggle, onZoom = () => {} }) {
+export function createSvgView(container, { onSelect, onToggle, onZoom = () => {} }) {
   const svg = d3.select(container).append("svg")
     .attr("class", "grafo-graph")
     .attr("role", "group")
@@ -34,6 +35,13 @@ export function createSvgView(container, { onSelect, onActivate, onToggle, onZoo
   const edgeLayer = viewport.append("g").attr("class", "edges");
   const flowLayer = viewport.append("g").attr("class", "flows");
   const nodeLayer = viewport.append("g").attr("class", "nodes");
+  // The keyboard's ring (graph-keyboard.js), above everything and never dimmed with its node.
+  const ringLayer = viewport.append("g").attr("class", "focus-ring").style("display", "none");
+  const ringRect = (part) => ringLayer.append("rect").attr("fill", "none").attr("stroke", part.colour)
+    .attr("stroke-width", part.width).attr("vector-effect", "non-scaling-stroke");
+  const ringHalo = ringRect(RING.halo);
+  const ringLine = ringRect(RING.line);
+  let ring = null; // its rect in scene units
 
   let current = null;
   let records = new Map(); // id -> {n, el, text, role, selected, onLine}
@@ -47,6 +55,7 @@ export function createSvgView(container, { onSelect, onActivate, onToggle, onZoo
   let textHidden = false;
   const zoom = d3.zoom().scaleExtent([0.02, 6]).on("zoom", (event) => {
     viewport.attr("transform", event.transform);
+    placeRing(event.transform.k);
     const hide = event.transform.k < TEXT_MIN_SCALE;
     if (hide !== textHidden) {
       textHidden = hide;
@@ -66,14 +75,6 @@ export function createSvgView(container, { onSelect, onActivate, onToggle, onZoo
     const id = idOf(event);
     if (id?.startsWith("g:")) { event.preventDefault(); onToggle(id); }
   });
-  svg.on("keydown", (event) => {
-    const id = idOf(event);
-    if (!id || (event.key !== "Enter" && event.key !== " ")) return;
-    event.preventDefault();
-    event.stopPropagation();
-    if (id.startsWith("g:")) onToggle(id);
-    else onActivate(id);
-  });
 
   function buildToggle(parent, box, open) {
     const g = el("g", { class: "toggle", transform: `translate(${box.x},${box.y})` }, parent);
@@ -84,7 +85,7 @@ export function createSvgView(container, { onSelect, onActivate, onToggle, onZoo
   function buildFrame(f, m) {
     const g = el("g", { class: `frame depth-${Math.min(f.depth, 4)}`, "data-id": f.id, transform: `translate(${f.x},${f.y})` }, frameLayer.node());
     el("rect", { class: "frame-shape", width: f.w, height: f.h, rx: 8 }, g);
-    const head = el("g", { class: "frame-head", tabindex: 0, role: "button", "data-id": f.id }, g);
+    const head = el("g", { class: "frame-head", role: "button", "data-id": f.id }, g);
     el("rect", { class: "frame-head-shape", width: f.w, height: m.header, rx: 8 }, head);
     const run = headerRun("", m);
     el("text", { class: "frame-title", x: run.x, y: run.y, dy: "0.35em", "font-size": m.meta + 0.5, "font-family": FONTS.sans }, head);
@@ -97,7 +98,6 @@ export function createSvgView(container, { onSelect, onActivate, onToggle, onZoo
     const cls = n.kind === "port" ? "port" : `node ${n.kind}${n.role ? ` role-${n.role}` : ""}`;
     const g = el("g", { class: cls, "data-id": n.id, transform: `translate(${n.x - n.w / 2},${n.y - n.h / 2})` }, nodeLayer.node());
     if (n.kind === "port") { el("circle", { cx: n.w / 2, cy: n.h / 2, r: n.w / 2 }, g); return; }
-    g.setAttribute("tabindex", 0);
     g.setAttribute("role", "button");
     const rx = n.kind === "op" ? n.h / 2 : n.kind === "ref" ? 4 : n.kind === "group" ? 8 : 6;
     el("rect", { class: "shape", width: n.w, height: n.h, rx }, g);
@@ -246,16 +246,32 @@ export function createSvgView(container, { onSelect, onActivate, onToggle, onZoo
     (animate ? svg.transition().duration(animate === true ? 350 : animate) : svg.interrupt()).call(zoom.transform, t);
   }
 
-  function focusNode(id) {
+  /** The element that stands for item `id` (the keyboard's active descendant). */
+  function focusElement(id) {
     const r = records.get(id);
-    if (!r) return false;
-    (r.n.kind === "frame" ? r.head : r.el).focus();
-    return true;
+    return r ? (r.n.kind === "frame" ? r.head : r.el) : null;
+  }
+
+  /** The keyboard's ring around `rect` ({x, y, w, h, r} in scene units), or none. */
+  function setFocusRing(rect) {
+    ring = rect;
+    ringLayer.style("display", rect ? null : "none");
+    placeRing(d3.zoomTransform(svg.node()).k);
+  }
+
+  // The ring keeps its width and its distance from the node in screen pixels at any zoom
+  // (non-scaling strokes; the offsets are divided by the zoom).
+  function placeRing(k) {
+    if (!ring) return;
+    const at = (rectEl, px) => rectEl.attr("x", ring.x - px / k).attr("y", ring.y - px / k)
+      .attr("width", ring.w + (2 * px) / k).attr("height", ring.h + (2 * px) / k).attr("rx", ring.r + px / k);
+    at(ringHalo, RING.halo.at);
+    at(ringLine, RING.line.at);
   }
 
   return {
     element: svg.node(),
-    setScene, setDecor, zoomTo, focusNode, size,
+    setScene, setDecor, zoomTo, focusElement, setFocusRing, size,
     transform: () => d3.zoomTransform(svg.node()),
     svg: () => svg.node(),
     scene: () => current,

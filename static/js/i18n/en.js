@@ -55,6 +55,7 @@ export default {
   "graph.cancel": "Cancel",
   "graph.cancelled": "Layout cancelled: the graph shows the groups laid out so far.",
   "graph.coarser": ({ s }) => `The layout took over ${s} s: the innermost groups stay closed. Open one to see inside it.`,
+  "graph.keys": "Arrow keys go from node to node; Enter or Space selects one (a group opens or closes); Escape leaves the nodes.",
   "graph.tensorAria": ({ role, name, meta, value, grad }) => `${role} ${name}, ${meta}: ${value}${grad ? `; gradient ${grad}` : ""}`,
   "graph.opAria": ({ op, label, gradFn }) => `operation ${op} ${label}${gradFn ? `, ${gradFn}` : ""}`,
   "graph.valuePending": "not computed yet",

@@ -54,6 +54,7 @@ export default {
   "graph.cancel": "Cancelar",
   "graph.cancelled": "Desenho cancelado: o grafo mostra os grupos já desenhados.",
   "graph.coarser": ({ s }) => `O desenho passou de ${s} s: os grupos mais internos ficam fechados. Abra um para ver o que tem dentro.`,
+  "graph.keys": "As setas levam de um nó a outro; Enter ou Espaço seleciona um (um grupo abre ou fecha); Esc sai dos nós.",
   "graph.tensorAria": ({ role, name, meta, value, grad }) => `${role} ${name}, ${meta}: ${value}${grad ? `; gradiente ${grad}` : ""}`,
   "graph.opAria": ({ op, label, gradFn }) => `operação ${op} ${label}${gradFn ? `, ${gradFn}` : ""}`,
   "graph.valuePending": "ainda não calculado",
