@@ -17,6 +17,7 @@ from app.errors import ProgramError
 
 def _trace_command(args: argparse.Namespace) -> int:
     from app.teaching.annotate import traced
+    from app.trace_model import wire_json
 
     if args.local:
         return _local_trace_command(args)
@@ -29,7 +30,7 @@ def _trace_command(args: argparse.Namespace) -> int:
     except ProgramError as error:
         print(json.dumps({"error": error.to_dict()}, ensure_ascii=False))
         return 2
-    print(result.model_dump_json(indent=2 if args.pretty else None))
+    print(wire_json(result, indent=2 if args.pretty else None))
     return 0
 
 

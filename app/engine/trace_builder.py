@@ -1,10 +1,10 @@
-"""Turn a finished run into the `Trace` contract: nodes in creation order, edges, steps, stats."""
+"""Turn a finished run into the `Trace` contract: nodes in creation order, steps, stats."""
 
 from __future__ import annotations
 
 from app.engine.graph import GraphBuilder, OpRecord, TensorRecord
 from app.engine.values import summarize
-from app.trace_model import (Edge, ForwardStep, GradCheck, OpNode, ParamUpdate, Stats, TensorNode, Trace,
+from app.trace_model import (TRACE_VERSION, ForwardStep, GradCheck, OpNode, ParamUpdate, Stats, TensorNode, Trace,
                              UpdateStep)
 
 
@@ -29,7 +29,7 @@ def _tensor_grad(graph: GraphBuilder, record: TensorRecord):
 def _tensor_node(graph: GraphBuilder, record: TensorRecord) -> TensorNode:
     name = record.names[-1] if record.names else None
     return TensorNode(
-        id=record.id, name=name, names=list(record.names), label=name or record.label, role=_role(record),
+        id=record.id, kind="tensor", name=name, names=list(record.names), label=name or record.label, role=_role(record),
         value=record.value, grad=_tensor_grad(graph, record), requires_grad=record.requires_grad,
         is_leaf=record.is_leaf, version=record.version, span=record.span, producer=record.producer,
     )
@@ -37,20 +37,12 @@ def _tensor_node(graph: GraphBuilder, record: TensorRecord) -> TensorNode:
 
 def _op_node(record: OpRecord) -> OpNode:
     return OpNode(
-        id=record.id, op=record.op, label=record.label, params=record.params, grad_fn=record.grad_fn_name,
+        id=record.id, kind="op", op=record.op, label=record.label, params=record.params, grad_fn=record.grad_fn_name,
         internal_grad_fns=[type(node).__name__ for node in record.internal_grad_fns], saved=record.saved,
         inplace=record.inplace, inputs=list(record.inputs), outputs=list(record.outputs), span=record.span,
         source=record.source, stack=list(record.stack), module=record.module, module_class=record.module_class,
         site=record.site, occurrence=record.occurrence,
     )
-
-
-def _edges(graph: GraphBuilder) -> list[Edge]:
-    edges = []
-    for op in graph.ops.values():
-        edges.extend(Edge(source=t, target=op.id, kind="input", index=i) for i, t in enumerate(op.inputs))
-        edges.extend(Edge(source=op.id, target=t, kind="output", index=i) for i, t in enumerate(op.outputs))
-    return edges
 
 
 def _nodes_in_creation_order(graph: GraphBuilder) -> list:
@@ -93,8 +85,8 @@ def build_trace(run, info, gradcheck: GradCheck | None, elapsed_ms: float) -> Tr
     summaries = [summary.model_copy(update={"detailed": summary.index in run.plan.detailed})
                  for summary in info.summaries.items]
     return Trace(
+        version=TRACE_VERSION,
         nodes=nodes,
-        edges=_edges(graph),
         forward=[ForwardStep(index=i, op=op_id) for i, op_id in enumerate(graph.forward)],
         backward=recorder.steps,
         passes=[record.model for record in recorder.passes],

@@ -20,7 +20,7 @@ from app.engine.naming import name_in_frame
 from app.engine.session import LOCAL_LIMITS, Session, source_of
 from app.local import notebook, page, svg
 from app.settings import Limits
-from app.trace_model import Trace
+from app.trace_model import Trace, wire_json
 
 _MISSING = object()
 
@@ -40,7 +40,7 @@ class Recording:
 
     # --- formats -------------------------------------------------------------------------
     def to_json(self, indent: int | None = None) -> str:
-        return self._finished().model_dump_json(indent=indent)
+        return wire_json(self._finished(), indent=indent)
 
     def payload(self) -> str:
         """What the page is given: `{"trace": ..., "source": ..., "title": ...}`."""

@@ -34,7 +34,7 @@ from app.sandbox.policy import SandboxPolicy, default_readable  # noqa: E402
 from app.service.protocol import WorkerConfig  # noqa: E402
 from app.teaching.annotate import traced  # noqa: E402
 from app.engine.values import shrink_previews  # noqa: E402
-from app.trace_model import Trace, TraceWarning  # noqa: E402
+from app.trace_model import Trace, TraceWarning, wire_json  # noqa: E402
 
 WORKER_NICENESS = 10  # below the web process: CPU bombs must not slow its event loop
 ALLOC_FAILURE_MARKERS = ("can't allocate memory", "Cannot allocate memory", "out of memory", "MemoryError")
@@ -122,7 +122,7 @@ def run_one(request: dict, config: WorkerConfig) -> tuple[dict, bytes | None]:
 def encode_within(result: Trace, target_bytes: int, max_bytes: int) -> bytes:
     """The trace as JSON: past `target_bytes`, values are previewed with fewer numbers (and the trace
     says so); what is still over `max_bytes` then is refused."""
-    body = result.model_dump_json().encode("utf-8")
+    body = wire_json(result).encode("utf-8")
     for preview in COARSER_PREVIEWS:
         if len(body) <= target_bytes:
             return body
@@ -130,7 +130,7 @@ def encode_within(result: Trace, target_bytes: int, max_bytes: int) -> bytes:
         result.warnings.append(TraceWarning(
             message=f"the trace was over {target_bytes:,} bytes: values are shown with {preview} numbers each",
             key="values_summarised", params={"count": preview, "bytes": target_bytes}))
-        body = result.model_dump_json().encode("utf-8")
+        body = wire_json(result).encode("utf-8")
     if len(body) <= max_bytes:
         return body
     raise ProgramError("limit", f"the trace is larger than {max_bytes:,} bytes even with values summarised",

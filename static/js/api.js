@@ -1,4 +1,5 @@
 // The REST API client: POST /api/trace and GET /api/examples. Errors come back as values, not throws.
+import { inflateTrace } from "./trace-wire.js";
 
 /**
  * Resolves to {trace} or {error: {kind, message, line, col}, status, trace?} (a program error sends
@@ -17,8 +18,8 @@ export async function traceProgram(source, { root = null, gradcheck = true, eps 
   }
   let body = null;
   try { body = await response.json(); } catch { /* not JSON */ }
-  if (response.ok && body && body.nodes) return { trace: body };
-  if (body && body.error) return { error: body.error, status: response.status, ...(body.trace?.nodes ? { trace: body.trace } : {}) };
+  if (response.ok && body && body.nodes) return { trace: inflateTrace(body) };
+  if (body && body.error) return { error: body.error, status: response.status, ...(body.trace?.nodes ? { trace: inflateTrace(body.trace) } : {}) };
   const detail = body && body.detail ? (typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail)) : response.statusText;
   return { error: { kind: "http", message: `${response.status} ${detail}` }, status: response.status };
 }

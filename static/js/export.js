@@ -67,7 +67,9 @@ export function download(blob, filename) {
 
 export async function exportAs(kind, { svgElement, scene, trace }) {
   if (kind === "json") {
-    download(new Blob([JSON.stringify(trace, null, 2)], { type: "application/json" }), "grafo-trace.json");
+    // The trace as the contract has it: edges are the page's own (derived), not part of it.
+    const { edges, ...contract } = trace;
+    download(new Blob([JSON.stringify(contract, null, 2)], { type: "application/json" }), "grafo-trace.json");
   } else if (kind === "svg") {
     const { text } = await graphSvgText(svgElement, scene);
     download(new Blob([text], { type: "image/svg+xml" }), "grafo-graph.svg");

@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from app.trace_model import Trace
 from tests.browser.conftest import screenshot, wait_for_graph
 
 
@@ -241,7 +242,8 @@ def test_svg_and_png_downloads_are_valid(lesson, tmp_path):
         page.click("[data-export=json]")
     trace_path = tmp_path / "trace.json"
     info.value.save_as(trace_path)
-    assert json.loads(trace_path.read_text())["version"] == 2
+    exported = Trace.model_validate_json(trace_path.read_text())  # the contract, as Python reads it
+    assert exported.version == 3 and [n.name for n in exported.nodes if n.kind == "tensor" and n.name == "J"]
 
 
 def test_hide_constants_and_presentation_mode(lesson):
@@ -272,3 +274,38 @@ def test_player_buttons_and_keyboard(lesson):
     page.evaluate("(id) => window.__grafo.pane.focusNode(id)", tensor(page, "e").get_attribute("data-id"))
     page.keyboard.press("Enter")
     assert "e" in page.locator("#panel-inspector h3").inner_text()
+
+
+def test_the_page_restores_a_trace_sent_without_its_defaults(lesson, server_url):
+    """static/js/trace-wire.js turns what the API sends into the whole trace pydantic reads."""
+    from app.engine.tracer import trace
+    from app.errors import ProgramError
+    from app.examples import EXAMPLES
+    from app.trace_model import wire_json
+
+    for example in EXAMPLES:
+        try:
+            result = trace(example.source)
+        except ProgramError as error:  # the examples that fail on purpose: the trace of what ran
+            result = error.trace
+        whole = lesson.evaluate("""async (sent) => {
+          const { inflateTrace } = await import('/static/js/trace-wire.js');
+          return inflateTrace(JSON.parse(sent));
+        }""", wire_json(result))
+        expected = result.model_dump(mode="json")
+        expected["edges"] = [edge.model_dump(mode="json") for edge in result.edges]
+        assert whole == expected, (example.id, first_difference(whole, expected))
+
+
+def first_difference(a, b, path="trace"):
+    """Where two JSON values first differ, as a path and the two values (None when equal)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(set(a) | set(b)):
+            if key not in a or key not in b:
+                return f"{path}.{key}", a.get(key, "<missing>"), b.get(key, "<missing>")
+            if (found := first_difference(a[key], b[key], f"{path}.{key}")) is not None:
+                return found
+        return None
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return next((d for i, (x, y) in enumerate(zip(a, b)) if (d := first_difference(x, y, f"{path}[{i}]"))), None)
+    return None if a == b else (path, a, b)

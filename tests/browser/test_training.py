@@ -9,6 +9,7 @@ import re
 
 from tests.browser.conftest import screenshot, wait_for_graph
 from tests.programs.training import REAL
+from tests.whole import whole
 
 # The PyTorch tutorials' polynomial fit with autograd (the corpus program, seeded) with 500 of its
 # 2,000 iterations: the page behaves the same, and a loaded machine stays within the time limit.
@@ -35,7 +36,7 @@ def run(page, source):
     with page.expect_response("**/api/trace") as response:
         page.keyboard.press("Control+Enter")
     wait_for_graph(page, after=painted)
-    return response.value.json()
+    return whole(response.value.json())
 
 
 def tensor(page, name):
@@ -97,7 +98,7 @@ def test_loss_curve_a_summarised_pass_in_full_and_its_update(page, watch):
     k = asked[-1]
     assert abs(k - 300) <= 2, asked
     wait_for_graph(page, after=painted)
-    fetched = response.value.json()
+    fetched = whole(response.value.json())
     assert k in [p["index"] for p in fetched["passes"]]
     assert page.input_value("#training .pass-input") == str(k + 1)
     assert close(tensor(page, "loss").locator("text.t-value").text_content(), fetched["summaries"][k]["loss"])

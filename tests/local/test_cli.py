@@ -15,6 +15,7 @@ import pytest
 from app.cli import main
 from tests.local.conftest import Offline, graph_shown
 from tests.local.scripts import TRAIN_SCRIPT, train_reference
+from tests.whole import whole
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,7 +45,7 @@ def test_trace_local_runs_the_script_as_python_would_and_matches_torch(train_scr
     code, out, err = run_app(capsys, "trace", "--local", str(train_script), "3", "0.1")
     assert code == 0, err
     assert "with your own rights" in err
-    trace = json.loads(out)
+    trace = whole(json.loads(out))
     expected = train_reference(3, 0.1)
     # argv, __name__, __file__: the script saw what `python train.py 3 0.1` gives it.
     assert trace["output"] == [f"loss {expected['loss']:.6f} __main__ True"]

@@ -10,6 +10,7 @@ import torch
 
 import grafo
 from app.local.png import PngUnavailable
+from app.trace_model import Trace, wire_json
 from tests.local.conftest import graph_shown
 
 
@@ -26,7 +27,8 @@ def recording():
 
 def test_json_is_the_trace(recording, tmp_path):
     saved = json.loads(recording.save(tmp_path / "g.json").read_text())
-    assert saved == json.loads(recording.trace.model_dump_json())
+    assert saved == json.loads(wire_json(recording.trace))
+    assert Trace.model_validate(saved) == recording.trace
 
 
 def test_svg_draws_every_node_with_its_value_and_gradient(recording, tmp_path):

@@ -220,14 +220,14 @@ def value(data, shape, truncated=False, **stats) -> TensorValue:
 
 def node(id: str, names: list[str], role: str = "param", grad: TensorValue | None = None) -> TensorNode:
     return TensorNode(
-        id=id, names=names, name=names[-1] if names else None, label=id, role=role,
+        id=id, kind="tensor", names=names, name=names[-1] if names else None, label=id, role=role,
         value=value([0.0], [1]), grad=grad, requires_grad=role == "param", is_leaf=role != "intermediate", version=0,
     )
 
 
 def make_trace(nodes: list[TensorNode], output: list[str]) -> Trace:
     stats = Stats(statements=0, ops=0, tensors=len(nodes), backward_passes=0, backward_steps=0, elapsed_ms=0.0)
-    return Trace(nodes=nodes, edges=[], forward=[], backward=[], output=output, stats=stats)
+    return Trace(version=3, nodes=nodes, forward=[], backward=[], output=output, stats=stats)
 
 
 def test_compare_trace_matches_and_normalises_addresses():

@@ -12,15 +12,14 @@ import torch.nn.functional as F
 from torch.autograd import Variable
 
 from app.examples import EXAMPLES, EXAMPLES_BY_ID
-from app.trace_model import Trace
+from tests.whole import whole
 from tests.service.conftest import tensor_named
 
 
 def _trace(client, example_id: str) -> dict:
     response = client.post("/api/trace", json={"source": EXAMPLES_BY_ID[example_id].source})
     assert response.status_code == 200, response.text
-    Trace.model_validate_json(response.content)
-    return response.json()
+    return whole(response.json())
 
 
 def _grad(data: dict, name: str):

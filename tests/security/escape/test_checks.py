@@ -23,7 +23,7 @@ from tests.security.escape.test_escape import EscapeRun
 pytestmark = pytest.mark.security
 
 CLEAN_TRACE = {
-    "version": 2, "nodes": [], "edges": [], "forward": [], "backward": [], "passes": [],
+    "version": 3, "nodes": [], "forward": [], "backward": [], "passes": [],
     "gradcheck": None, "output": ["tensor([-28.])"], "warnings": [],
     "stats": {"statements": 1, "ops": 0, "tensors": 0, "backward_passes": 0, "backward_steps": 0, "elapsed_ms": 1.0},
 }
