@@ -73,7 +73,9 @@ export function layoutJobs(structure, sizeOf, cache, { m, rootRankdir = "TB", mi
       edges[2 * j] = index.get(e.from);
       edges[2 * j + 1] = index.get(e.to);
     });
-    const flat = gid === structure.root && !kinds.includes(3);
+    // Only a flat root may turn left to right: frames' ports and references stand above and beside
+    // their items the top-to-bottom way.
+    const flat = gid === structure.root && !kinds.includes(3) && !layout.items.some((id) => structure.refsOf.has(id));
     const rankdir = flat ? rootRankdir : "TB";
     const key = `${gid}|${rankdir}|${minWidths[gid] ?? 0}|${parts.join(",")}|${edges.join(",")}`;
     keys.set(gid, key);

@@ -30,7 +30,8 @@ export function createCanvasView(container, { onSelect, onToggle, onZoom = () =>
   let pulses = []; // {points, role, start}
   let ring = null; // the keyboard's ring: a rect in scene units
 
-  const zoom = d3.zoom().scaleExtent([0.01, 6]).on("zoom", (event) => {
+  // A pan that follows the step keeps its zoom all the way (d3's default flies out and back in).
+  const zoom = d3.zoom().scaleExtent([0.01, 6]).interpolate(d3.interpolate).on("zoom", (event) => {
     t = event.transform;
     draw();
     onZoom(t);

@@ -12,11 +12,15 @@ import { createLayouter } from "./layouter.js";
 import { createGraphView } from "./graph-view.js";
 import { createMinimap } from "./minimap.js";
 import { metrics, sizeNode, sizeGroup, sizeRef, headerWidth } from "./scene.js";
+import { readableZoom } from "./camera.js";
 import { nodeLines, nodeAria, hiddenNodes, warmFrames as warm } from "./model.js";
 import { groupLines, groupLabel, groupMeta, refLines } from "./group-lines.js";
 
 export const LAYOUT_BUDGET_MS = 2500; // past this, a layout gives way to a coarser grouping
 const PROGRESS_AFTER_MS = 100; // a layout that takes longer shows its progress
+// A node's value text on screen in the first view, at the least: read at a desk, and from the back
+// of a classroom in presentation mode.
+export const READABLE_PX = { desk: 12, projector: 20 };
 const ROLE_RANK = { active: 5, accumulate: 4, output: 3, "grad-out": 3, "grad-in": 2, input: 2 };
 
 export function createGraphPane(container, { t, onSelect, onActivate, onExpanded, onStatus, fitNodes = (n) => n, nodeKeys = () => null, perf = {} }) {
@@ -36,6 +40,8 @@ export function createGraphPane(container, { t, onSelect, onActivate, onExpanded
   let drawnExpanded = null; // the expanded set of the scene on screen
   let hidden = new Set();
   let m = metrics(1);
+  let presenting = false;
+  const readable = () => readableZoom(m, presenting ? READABLE_PX.projector : READABLE_PX.desk);
   // Group layouts by what they depend on, kept across the passes of a training loop: a graph of the
   // same shape (another pass) is drawn again without a layout, where it was.
   const cache = createLayoutCache();
@@ -65,6 +71,7 @@ export function createGraphPane(container, { t, onSelect, onActivate, onExpanded
     if (!keys) cache.clear(); // only the passes of one training loop share layouts
     hidden = hiddenNodes(idx, { showConstants });
     m = metrics(presentation ? 1.3 : 1);
+    presenting = presentation;
     progress.show(t("graph.grouping"), null);
     // The rest of the page takes the new trace in this task; grouping starts in the next one.
     await new Promise((resolve) => setTimeout(resolve, 0));
@@ -95,12 +102,15 @@ export function createGraphPane(container, { t, onSelect, onActivate, onExpanded
 
   /** Constants shown or hidden, presentation size: the same groups, laid out again. */
   function settings({ showConstants, presentation }) {
+    presenting = presentation;
     if (!index) return;
     hidden = hiddenNodes(index, { showConstants });
     const next = metrics(presentation ? 1.3 : 1);
     if (next.scale !== m.scale) { m = next; sizes = new Map(); }
     fitNext = true;
-    layout();
+    // After the page has taken the setting's styles (presentation mode gives the graph more room):
+    // the layout's direction depends on the pane's shape.
+    queueMicrotask(layout);
   }
 
   function setExpanded(next, { keep = null, then = null } = {}) {
@@ -217,7 +227,8 @@ export function createGraphPane(container, { t, onSelect, onActivate, onExpanded
         answer = await layouter.run(jobs, {
           known,
           options: {
-            viewW: box.width, viewH: box.height, nodesep: 18 * m.scale, ranksep: 22 * m.scale,
+            viewW: box.width, viewH: box.height, readable: readable(),
+            nodesep: 14 * m.scale, ranksep: 18 * m.scale, lr: { nodesep: 10 * m.scale, ranksep: 20 * m.scale },
             pad: m.framePad, header: m.header, root: tree.root, minWidths,
             delayMs: perf.layoutDelayMs ?? 0, // tests: a layout that surely outlasts a new trace's round trip
           },
@@ -293,9 +304,18 @@ export function createGraphPane(container, { t, onSelect, onActivate, onExpanded
     }
     if (fitNext) {
       fitNext = false;
-      const root = index.trace.passes?.[0]?.root;
-      view.fit({ animate: false, focus: root ? itemOf(root) : null });
+      fit({ animate: false });
     }
+  }
+
+  /**
+   * The whole graph when it reads at that size (or `whole`); else a readable part around the root of
+   * the first pass (the minimap, shown then, keeps its corner).
+   */
+  function fit({ animate = true, whole = false } = {}) {
+    if (!scene) return;
+    const root = index.trace.passes?.[0]?.root;
+    view.fit({ animate, whole, focus: root ? itemOf(root) : null, readable: readable(), corner: minimap.corner() });
   }
 
   /** Past the time budget: stop, close the deepest open groups, and lay out again. */
@@ -393,8 +413,9 @@ export function createGraphPane(container, { t, onSelect, onActivate, onExpanded
 
   return {
     load, settings, decorate, follow, toggle, setExpanded, expandAll, collapseAll, jumpTo, reveal, itemOf, cancel,
-    fit: (opts) => view.fit(opts),
+    fit,
     transform: () => view.transform(),
+    moving: () => view.moving(), // the camera is on its way somewhere (tests wait for it)
     centerOn: (x, y, opts) => view.centerOn(x, y, opts),
     renderer: () => view.renderer(),
     focusNode: (id) => view.focusNode(itemOf(id)),

@@ -1,10 +1,10 @@
 // The graph's renderer: SVG for small scenes (elements with focus, titles and CSS; also every export),
 // canvas for large ones (culling and level of detail keep pan and zoom at the display's frame rate).
-// Same calls whichever draws; the camera (camera.js) moves whichever is shown; the keyboard
+// Same calls whichever draws; the camera (view-camera.js) moves whichever is shown; the keyboard
 // (graph-keyboard.js) reaches the nodes of either through one Tab stop.
 import { createSvgView } from "./svg-view.js";
 import { createCanvasView } from "./canvas-view.js";
-import { initialTransform, revealTransform, centerTransform } from "./camera.js";
+import { createViewCamera } from "./view-camera.js";
 import { createGraphKeyboard } from "./graph-keyboard.js";
 
 export const SVG_MAX = 400; // scene nodes and frames drawn as SVG elements; more go to the canvas
@@ -18,11 +18,12 @@ export function createGraphView(container, { onSelect, onActivate, onToggle }) {
   let active = svgView;
   let scene = null;
   let decor = null;
+  const camera = createViewCamera(container, { renderer: () => active, scene: () => scene, onZoom: (fn) => zoomListeners.push(fn) });
   const keyboard = createGraphKeyboard(container, {
     scene: () => scene,
     decor: () => decor,
     renderer: () => active,
-    reveal: (r) => revealBox({ x: r.x + r.w / 2, y: r.y + r.h / 2, w: r.w, h: r.h }),
+    reveal: (r) => camera.revealBox({ x: r.x + r.w / 2, y: r.y + r.h / 2, w: r.w, h: r.h }),
     activate,
     viewCentre: () => { const { W, H } = size(); const t = active.transform(); return [(W / 2 - t.x) / t.k, (H / 2 - t.y) / t.k]; },
   });
@@ -60,32 +61,17 @@ export function createGraphView(container, { onSelect, onActivate, onToggle }) {
   const size = () => active.size();
   const boxOf = (id) => scene?.pos.get(id) ?? null;
 
-  /** The whole scene, or a readable part of it around `focus` (an id) when the whole is too small to read. */
-  function fit({ animate = true, whole = false, focus = null } = {}) {
-    if (!scene || !scene.nodes.length) return;
-    const { W, H } = size();
-    const f = focus ? boxOf(focus) : null;
-    active.zoomTo(initialTransform(scene, W, H, { whole, focus: f }), { animate });
+  /** The whole scene, or a readable part of it around `focus` (an id): see view-camera.js. */
+  function fit({ focus = null, ...options } = {}) {
+    camera.fit({ ...options, focus: focus ? boxOf(focus) : null });
   }
 
   /** Bring item `id` into view without changing the zoom. Returns false when it is not drawn. */
   function reveal(id, { animate = true } = {}) {
     const box = boxOf(id);
     if (!box) return false;
-    revealBox(box, { animate });
+    camera.revealBox(box, { animate });
     return true;
-  }
-
-  /** Pan so that `box` ({x, y, w, h}: centre and size) is in view. */
-  function revealBox(box, { animate = true } = {}) {
-    const { W, H } = size();
-    const t = revealTransform(active.transform(), box, W, H);
-    if (t) active.zoomTo(t, { animate: animate ? 300 : false });
-  }
-
-  function centerOn(x, y, { animate = false, k } = {}) {
-    const { W, H } = size();
-    active.zoomTo(centerTransform(active.transform(), x, y, W, H, k), { animate });
   }
 
   /** The SVG of the whole scene with the current decoration (drawn off screen when the canvas shows it). */
@@ -102,8 +88,10 @@ export function createGraphView(container, { onSelect, onActivate, onToggle }) {
   }
 
   return {
-    setScene, setDecor, fit, reveal, centerOn, svg, size,
-    zoomTo: (t, opts) => active.zoomTo(t, opts),
+    setScene, setDecor, fit, reveal, svg, size,
+    centerOn: camera.centerOn,
+    zoomTo: camera.moveTo,
+    moving: camera.moving,
     transform: () => active.transform(),
     focusNode: (id) => keyboard.focus(id),
     scene: () => scene,

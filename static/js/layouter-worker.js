@@ -5,12 +5,14 @@
 // In:  {id, jobs: [{gid, sizes: Float32Array [w,h,...], kinds: Uint8Array (0 node, 1 in-port, 2 out-port,
 //        3 expanded group: its size comes from job `subs[i]` of this batch or `known`),
 //        subs: [gid|null, ...], edges: Int32Array [s,t,...], rankdir: TB|LR|auto}],
-//       known: {gid: [w, h]}, options: {viewW, viewH, nodesep, ranksep, pad, header, minWidths: {gid: w},
-//       delayMs: a pause after each group, for tests of a long layout}}
+//       known: {gid: [w, h]}, options: {viewW, viewH, readable (the smallest zoom of a first view,
+//       camera.js), nodesep, ranksep, lr: {nodesep, ranksep} (left to right), pad, header,
+//       minWidths: {gid: w}, delayMs: a pause after each group, for tests of a long layout}}
 // Out: one message per group {id, type: "group", gid, xy, points, offsets, sizes, width, height, rankdir, ms}
 //      (xy: node centres inside the group's content box; width/height: the group's whole box), then
 //      {id, type: "done", ms}. Typed arrays travel as transferables.
 import dagre from "../vendor/dagre/dagre.esm.js";
+import { fitZoom } from "./camera.js";
 
 // dagre's own longest-path ranker is recursive and overflows a worker's stack on graphs a thousand
 // ranks deep; this is the same ranking (every node as low as its successors allow, sinks at 0),
@@ -140,12 +142,15 @@ function crossings(layers, succs, pos) {
 function run(sizes, edges, options, rankdir) {
   const n = sizes.length / 2;
   const g = new dagre.graphlib.Graph({ multigraph: true });
+  // Left to right, ranks are columns and their nodes stand one above the other: a row of text needs
+  // less room around it than a column of boxes of different widths.
+  const sep = rankdir === "LR" ? options.lr ?? options : options;
   g.setGraph({
     rankdir,
     ranker: longestPath,
     acyclicer: "greedy", // the default DFS one is recursive too (and autograd graphs have no cycles)
-    nodesep: options.nodesep ?? 18,
-    ranksep: options.ranksep ?? 26,
+    nodesep: sep.nodesep ?? 18,
+    ranksep: sep.ranksep ?? 26,
     edgesep: options.edgesep ?? 8,
     marginx: options.margin ?? 12,
     marginy: options.margin ?? 12,
@@ -227,11 +232,26 @@ function simpleLayout(sizes, edges, options) {
   return { xy, ...straightEdges(xy, sizes, edges), width: width + 24, height: y - ranksep + 12 };
 }
 
-// "auto": for graphs small enough to lay out twice, try top-to-bottom and left-to-right and keep the
-// one that fits the viewport at the larger scale (the more readable initial view).
-function fitScale(g, viewW, viewH) {
+// "auto": for graphs small enough to lay out twice, top to bottom and left to right both, keeping the
+// one whose first view (camera.js) is better: the whole graph, readable, at the larger zoom; else the
+// larger part of it at the readable zoom. A near tie goes to the pane's own shape: left to right in a
+// pane wider than tall, where the ranks of a long chain have room side by side.
+function firstView(g, W, H, readable) {
   const { width, height } = g.graph();
-  return Math.min(viewW / width, viewH / height);
+  const k = fitZoom(width, height, W, H);
+  if (k >= readable) return { whole: true, k };
+  return { whole: false, shown: Math.min(1, W / (width * readable)) * Math.min(1, H / (height * readable)) };
+}
+
+function chooseDirection(sizes, edges, options) {
+  const { viewW: W, viewH: H, readable = 0 } = options;
+  const tb = run(sizes, edges, options, "TB");
+  const lr = run(sizes, edges, options, "LR");
+  const [own, other] = W > H ? [["LR", lr], ["TB", tb]] : [["TB", tb], ["LR", lr]];
+  const a = firstView(own[1], W, H, readable);
+  const b = firstView(other[1], W, H, readable);
+  const otherBetter = b.whole ? !a.whole || b.k > 1.1 * a.k : !a.whole && b.shown > 1.1 * a.shown;
+  return otherBetter ? other : own;
 }
 
 /**
@@ -282,17 +302,11 @@ function layoutOne(sizes, edges, kinds, options, rankdir) {
   if (n === 0) return { xy: new Float32Array(0), points: new Float32Array(0), offsets: new Int32Array(1), width: 0, height: 0, rankdir: "TB" };
   let g;
   try {
-    if (rankdir === "auto") {
-      const tb = run(sizes, edges, options, "TB");
-      if (n <= (options.autoLimit ?? 300) && options.viewW && options.viewH) {
-        const lr = run(sizes, edges, options, "LR");
-        const better = fitScale(lr, options.viewW, options.viewH) > 1.08 * fitScale(tb, options.viewW, options.viewH);
-        g = better ? lr : tb;
-        rankdir = better ? "LR" : "TB";
-      } else {
-        g = tb;
-        rankdir = "TB";
-      }
+    if (rankdir === "auto" && n <= (options.autoLimit ?? 300) && options.viewW && options.viewH) {
+      [rankdir, g] = chooseDirection(sizes, edges, options);
+    } else if (rankdir === "auto") {
+      rankdir = "TB";
+      g = run(sizes, edges, options, rankdir);
     } else {
       g = run(sizes, edges, options, rankdir);
     }

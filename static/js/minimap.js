@@ -3,8 +3,11 @@
 // the view only redraws the outline.
 import { PALETTE } from "./paint.js";
 
-const W = 180;
-const H = 120;
+// Its largest box; the box takes the scene's shape, so that a wide, flat graph (laid out left to
+// right) keeps a thin strip of the pane, not a 180×120 block over its nodes.
+const MAX_W = 180;
+const MAX_H = 120;
+const MIN_SIDE = 28;
 
 export function createMinimap(container, { onMove, labelKey }) {
   const canvas = document.createElement("canvas");
@@ -19,13 +22,19 @@ export function createMinimap(container, { onMove, labelKey }) {
   let scene = null;
   let fit = null; // {k, x, y}: scene -> minimap
   let view = null;
+  let W = MAX_W;
+  let H = MAX_H;
 
   function setScene(sc) {
     scene = sc;
     const dpr = window.devicePixelRatio || 1;
+    const k = Math.min((MAX_W - 8) / Math.max(sc.width, 1), (MAX_H - 8) / Math.max(sc.height, 1));
+    W = Math.max(Math.round(sc.width * k) + 8, MIN_SIDE);
+    H = Math.max(Math.round(sc.height * k) + 8, MIN_SIDE);
+    canvas.style.width = `${W}px`;
+    canvas.style.height = `${H}px`;
     canvas.width = W * dpr;
     canvas.height = H * dpr;
-    const k = Math.min((W - 8) / Math.max(sc.width, 1), (H - 8) / Math.max(sc.height, 1));
     fit = { k, x: (W - sc.width * k) / 2, y: (H - sc.height * k) / 2, dpr };
     base = document.createElement("canvas");
     base.width = canvas.width;
@@ -94,5 +103,8 @@ export function createMinimap(container, { onMove, labelKey }) {
   canvas.addEventListener("pointermove", (event) => { if (dragging) move(event); });
   canvas.addEventListener("pointerup", () => { dragging = false; });
 
-  return { setScene, setView, element: canvas };
+  /** The bottom-right corner of the pane the minimap covers when it shows (with its margin): {w, h}. */
+  const corner = () => ({ w: W + 8, h: H + 8 });
+
+  return { setScene, setView, corner, element: canvas };
 }

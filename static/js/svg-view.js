@@ -53,7 +53,8 @@ export function createSvgView(container, { onSelect, onToggle, onZoom = () => {}
   // the element's inline style, so exports always carry their text).
   const TEXT_MIN_SCALE = 0.3;
   let textHidden = false;
-  const zoom = d3.zoom().scaleExtent([0.02, 6]).on("zoom", (event) => {
+  // A pan that follows the step keeps its zoom all the way (d3's default flies out and back in).
+  const zoom = d3.zoom().scaleExtent([0.02, 6]).interpolate(d3.interpolate).on("zoom", (event) => {
     viewport.attr("transform", event.transform);
     placeRing(event.transform.k);
     const hide = event.transform.k < TEXT_MIN_SCALE;

@@ -143,3 +143,10 @@ def screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path))
     return path
+
+
+def in_view(page, node):
+    """Graph node locator `node`, brought into view first (as search or the minimap would): a first
+    view shows a readable part of a graph too large to read whole, and a click needs the node on screen."""
+    page.evaluate("(id) => window.__grafo.pane.reveal(id)", node.get_attribute("data-id"))
+    return node

@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from app.trace_model import Trace
-from tests.browser.conftest import screenshot, wait_for_graph
+from tests.browser.conftest import in_view, screenshot, wait_for_graph
 
 
 def tensor(page, name):
@@ -107,7 +107,7 @@ def test_backward_steps_send_gradients(lesson):
 
 def test_inspector_and_source_links(lesson):
     page = lesson
-    tensor(page, "w").click()
+    in_view(page, tensor(page, "w")).click()
     panel = page.locator("#panel-inspector")
     assert "requires_grad" in panel.inner_text()
     assert panel.locator("table.tensor.grad td").all_text_contents() == ["-28"]
