@@ -94,7 +94,8 @@ export function createEditor(parent, { doc, onRun, onCursorLine, onChange, label
     setStepLine(line) {
       view.dispatch({ effects: stepLine.set.of(line || null) });
       if (line && line <= view.state.doc.lines) {
-        view.dispatch({ effects: EditorView.scrollIntoView(view.state.doc.line(line).from, { y: "nearest" }) });
+        // No margin: in presentation mode the editor is one line high, and shows this one alone.
+        view.dispatch({ effects: EditorView.scrollIntoView(view.state.doc.line(line).from, { y: "nearest", yMargin: 0 }) });
       }
     },
     /** The source line of the selected node (0 or null clears it), scrolled into view. */
