@@ -4,9 +4,10 @@ program's own graph with its failing step, the implicit-backward notice, NaN/Inf
 the inspector at the player's step, the Tab order and the keyboard's focus, the share link, the
 float32 round-off of the gradient check, and no English left in PT-BR.
 
-Screenshots go to test-output/screenshots/classroom-*.png. Node text inside the graph (its size,
-its aria labels) belongs to the graph's renderer; the font sizes measured here are printed
-(`pytest -s`) for it, and only the page around the graph is asserted.
+The graph's first view keeps its node text readable: at least 12 px on screen at a desk, 20 px in
+presentation mode (a projector), showing a part of the graph when the whole would be smaller; its
+layout runs along the pane's longer side when that shows more of it. Screenshots go to
+test-output/screenshots/classroom-*.png.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import localhost_only_context, screenshot, wait_for_graph
+from tests.browser.conftest import in_view, localhost_only_context, screenshot, wait_for_graph
 from app.examples import INPLACE_ERROR as INPLACE
 from tests.browser.test_page import set_program, step_to, tensor
 from tests.browser.test_teaching import DOUBLE_BACKWARD
@@ -87,12 +88,17 @@ def english_left(page):
 
 
 def node_font_px(page):
-    """The lesson's value text as drawn on screen (font size times the view's zoom), for the report."""
+    """The lesson's value text as drawn on screen (font size times the view's zoom)."""
     return page.evaluate("""() => {
       const t = document.querySelector('#graph text.t-value');
       if (!t) return null;
       return Math.round(parseFloat(t.getAttribute('font-size')) * t.getScreenCTM().a * 10) / 10;
     }""")
+
+
+def camera_still(page):
+    """Wait until the graph's camera has got where it was going (it follows the player's step)."""
+    page.wait_for_function("!window.__grafo.pane.moving()")
 
 
 @pytest.fixture
@@ -155,9 +161,57 @@ def test_header_fits_and_the_explanation_reads_from_the_back(browser, server_url
                 assert ex["resultBottom"] <= height and ex["resultRight"] <= width, (mode, ex)
                 if presentation:
                     assert ex["font"] >= 20, (mode, ex)
+                # The graph's text reads from the back of the room in presentation, at a desk otherwise.
+                camera_still(page)
                 fonts[mode] = node_font_px(page)
+                assert fonts[mode] >= (20 if presentation else 12), (mode, fonts[mode])
                 screenshot(page, f"classroom-{lang}-{'presentation' if presentation else 'normal'}-{width}")
-        print("\nnode value text on screen (px), for the graph's renderer:", fonts)
+        print("\nnode value text on screen (px):", fonts)
+    finally:
+        context.close()
+    assert not watch.console_errors
+
+
+def node_boxes(page):
+    """Screen boxes of the graph's tensors by name, and of the minimap when it shows."""
+    return page.evaluate("""() => {
+      const box = (e) => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+      const nodes = {};
+      for (const g of document.querySelectorAll('#graph g.node.tensor')) nodes[g.querySelector('tspan.t-name').textContent] = box(g);
+      const map = document.querySelector('#graph canvas.minimap');
+      return { nodes, minimap: map && !map.hidden ? box(map) : null, pane: box(document.getElementById('graph')) };
+    }""")
+
+
+@pytest.mark.parametrize("size, presentation, across", [((1366, 768), True, True), ((760, 1000), False, False)],
+                         ids=["wide-presentation", "tall-narrow"])
+def test_the_layout_runs_along_the_panes_longer_side(browser, server_url, watch, size, presentation, across):
+    """A wide pane lays the lesson out left to right (the root J right of every other tensor); a tall,
+    narrow one top to bottom (J under them). The minimap's corner stays clear of the nodes."""
+    context = localhost_only_context(browser, server_url, watch)
+    page = context.new_page()
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    try:
+        page.goto("/")
+        wait_for_graph(page)
+        if presentation:
+            painted = page.evaluate("window.__grafo.painted")
+            page.check("#toggle-presentation")
+            wait_for_graph(page, after=painted)
+        seen = node_boxes(page)
+        pane = seen["pane"]
+        assert pane[2] - pane[0] > pane[3] - pane[1] if across else pane[2] - pane[0] < pane[3] - pane[1], seen
+        root = seen["nodes"].pop("J")
+        if across:
+            assert all((root[0] + root[2]) / 2 > b[2] for b in seen["nodes"].values()), seen
+        else:
+            assert all((root[1] + root[3]) / 2 > b[3] for b in seen["nodes"].values()), seen
+        if seen["minimap"]:
+            m = seen["minimap"]
+            covered = [n for n, b in seen["nodes"].items() if b[0] < m[2] and b[2] > m[0] and b[1] < m[3] and b[3] > m[1]]
+            assert not covered, (covered, seen)
+        assert node_font_px(page) >= (20 if presentation else 12)
+        screenshot(page, f"classroom-direction-{'wide' if across else 'tall'}")
     finally:
         context.close()
     assert not watch.console_errors
@@ -282,7 +336,7 @@ def test_implicit_backward_and_nan_gradients_are_announced(lesson):
     assert "LogBackward0" in page.inner_text("#step-text") and "⚠" in page.inner_text("#step-text")
     assert page.locator("#explain .explain-nonfinite").is_visible()
     page.keyboard.press("End")
-    tensor(page, "w").click()
+    in_view(page, tensor(page, "w")).click()
     assert page.locator("#panel-inspector .inspector-nonfinite").is_visible()
     cell = page.locator("#panel-inspector table.tensor.grad td.nonfinite")
     assert cell.inner_text() == "inf"
@@ -296,7 +350,7 @@ def test_implicit_backward_and_nan_gradients_are_announced(lesson):
 
 def test_the_inspector_shows_the_current_steps_value_and_gradient(lesson):
     page = lesson
-    tensor(page, "e").click()
+    in_view(page, tensor(page, "e")).click()
     panel = page.locator("#panel-inspector")
     assert panel.locator("table.tensor.grad td").all_inner_texts() == ["0", "-2", "-4", "-6"]
     page.locator("#step-text").click()
@@ -373,7 +427,7 @@ def test_the_share_link_keeps_step_selection_eps_and_language(lesson, browser, s
     page.fill("#panel-gradcheck input[name=eps]", "0.01")
     page.press("#panel-gradcheck input[name=eps]", "Enter")
     page.wait_for_function("document.getElementById('panel-gradcheck').innerText.includes('eps = 0.01;')")
-    tensor(page, "e2").click()
+    in_view(page, tensor(page, "e2")).click()
     page.locator("#step-text").click()
     page.keyboard.press("End")
     step_to(page, r"PowBackward0", key="ArrowLeft")
@@ -426,7 +480,7 @@ def test_portuguese_leaves_nothing_in_english(lesson):
     page.click("[data-lang=pt-BR]")
     assert page.title() == "Grafo: veja o que o autograd faz"
     left = english_left(page)
-    tensor(page, "w").click()
+    in_view(page, tensor(page, "w")).click()
     to_backward(page)
     left += english_left(page)
     for tab in ["backprop", "gradcheck", "console", "warnings"]:
