@@ -92,7 +92,7 @@ class ServiceSettings:
     max_connections: int = 4096  # open connections in all (kept below the process's file limit)
     max_connections_per_client: int = 64  # open connections per address (0: no cap, e.g. behind a proxy)
     log_interval_s: float = 10.0  # a warning of one kind is written at most once per interval
-    max_trace_bytes: int = 8 * 1024 * 1024  # a trace (a response body) never grows past this
+    max_trace_bytes: int = 24 * 1024 * 1024  # a trace (a response body) never grows past this; 10,000 ops: ~15 MB
     trace_target_bytes: int = 2 * 1024 * 1024  # past this, values are previewed with fewer numbers
     allow_unsandboxed: bool = False  # trusted local use only: run programs even without the sandbox
     run_dir: str = ""  # where each run's private directory is made ("" = the system's temp dir)

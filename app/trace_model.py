@@ -56,14 +56,15 @@ class TensorValue(Model):
         "When `truncated`, a flat list of the first elements in row-major order."
     )
     truncated: bool = False
-    min: Number | None = Field(default=None, description="Over all elements; not sent for one element.")
+    min: Number | None = Field(default=None, description="Over all elements; not sent for one element "
+                               "that `data` holds.")
     max: Number | None = None
     mean: Number | None = None
 
     @model_validator(mode="after")
     def _one_element_statistics(self) -> TensorValue:
         """A one-element tensor arrives without statistics: they are its single number."""
-        if self.numel == 1 and self.min is None:
+        if self.numel == 1 and self.min is None and not self.truncated:
             number = _single_number(self.data)
             self.min = self.max = self.mean = number
         return self
@@ -73,7 +74,7 @@ class TensorValue(Model):
         """On the wire (defaults left out), a one-element tensor's statistics are left out too.
         (No return type here: the API's schema stays the model's.)"""
         data = handler(self)
-        if info.exclude_defaults and self.numel == 1:
+        if info.exclude_defaults and self.numel == 1 and not self.truncated:  # (a preview of 0 numbers is)
             for key in ("min", "max", "mean"):
                 data.pop(key, None)
         return data

@@ -163,7 +163,7 @@ def main() -> int:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        env = {**os.environ, "GRAFO_TIME_LIMIT_S": "300", "GRAFO_MAX_TRACE_BYTES": str(64 << 20)}
+        env = {**os.environ, "GRAFO_TIME_LIMIT_S": "300"}
         proc = subprocess.Popen([sys.executable, "-m", "app", "serve", "--port", str(port)], cwd=ROOT, env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         url = f"http://127.0.0.1:{port}"

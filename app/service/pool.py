@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from app.service.protocol import ChannelError, WorkerConfig, read_message, worker_entry
-from app.trace_model import ErrorBody, Trace
+from app.service.trace_check import trace_is_valid
+from app.trace_model import ErrorBody
 from app.settings import Limits, ServiceSettings
 
 log = logging.getLogger("grafo.service")
@@ -286,10 +287,8 @@ class WorkerPool:
                                                         f"{self.settings.max_trace_bytes:,} bytes",
                                                key="limit_trace_bytes", bytes=self.settings.max_trace_bytes))
             raise
-        try:
-            Trace.model_validate_json(body)
-        except ValidationError:
-            raise ChannelError("the trace from the worker is not a valid trace") from None
+        if not trace_is_valid(body, self._context, timeout_s=max(10.0, self.settings.time_limit_s)):
+            raise ChannelError("the trace from the worker is not a valid trace")
         return body
 
     def _timed_out(self, handle: _Worker) -> RunOutcome:

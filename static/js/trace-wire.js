@@ -28,7 +28,7 @@ function fillModel(object, name) {
     if (!(field in object)) object[field] = value !== null && typeof value === "object" ? structuredClone(value) : value;
   }
   for (const [field, shape] of Object.entries(model.children)) fill(object[field], shape);
-  if (name === "TensorValue" && object.numel === 1 && object.min == null) {
+  if (name === "TensorValue" && object.numel === 1 && !object.truncated && object.min == null) {
     object.min = object.max = object.mean = singleNumber(object.data);
   }
 }

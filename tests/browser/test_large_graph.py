@@ -34,7 +34,7 @@ BENCH = _bench()
 @pytest.fixture(scope="module")
 def traces(server_url):
     """(shape, ops) -> a future of the trace's JSON text, from a server with room for 10,000 ops."""
-    env = {"GRAFO_TIME_LIMIT_S": "300", "GRAFO_MAX_TRACE_BYTES": str(64 << 20), "GRAFO_WORKERS": "2"}
+    env = {"GRAFO_TIME_LIMIT_S": "300", "GRAFO_WORKERS": "2"}
     with running_server("browser-large-server.log", env) as url:
 
         def fetch(source):

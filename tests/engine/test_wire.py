@@ -66,3 +66,15 @@ def test_the_table_knows_every_default_a_trace_can_leave_out():
     assert models["Trace"]["children"]["nodes"] == {"each": {"kind": {"tensor": "TensorNode", "op": "OpNode"}}}
     assert models["ParamUpdate"]["children"]["state"] == {"values": "TensorValue"}
     assert "kind" not in models["OpNode"]["defaults"] and "version" not in models["Trace"]["defaults"]
+
+
+def test_a_one_element_preview_cut_to_no_numbers_keeps_its_statistics():
+    """Past the trace's size target the worker may preview 0 numbers: the statistics are then sent."""
+    from app.engine.values import shrink_previews
+
+    result = trace(LESSON)
+    shrink_previews(result, 0)
+    sent = json.loads(wire_json(result))
+    j = next(node for node in sent["nodes"] if node.get("name") == "J")
+    assert j["value"]["data"] == [] and j["value"]["min"] == 14.0
+    assert Trace.model_validate(sent) == result

@@ -43,6 +43,7 @@ ENV = {
     # Traces as large as the cap allows (by default the worker previews fewer values past 2 MB):
     # what leaves the server is what this suite is about.
     "GRAFO_TRACE_TARGET_BYTES": str(MAX_TRACE_BYTES),
+    "GRAFO_MAX_TRACE_BYTES": str(MAX_TRACE_BYTES),
 }
 HEALTH_P99_MS = 200
 PROBE_EVERY_S = 0.02
