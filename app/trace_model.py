@@ -140,8 +140,12 @@ class OpNode(Model):
     source: str | None = Field(default=None, description="The source text of the expression.")
     stack: list[str] = Field(default_factory=list, description="The program's functions that led here, "
                              "outermost first (`train`, `Net.forward`); empty at module level.")
+    calls: list[int] = Field(default_factory=list, description="One number per `stack` entry: ops with the "
+                             "same number there ran in the same call of that function.")
     module: str | None = Field(default=None, description="Path of the nn.Module call it ran in, e.g. `net.fc1`.")
     module_class: str | None = Field(default=None, description="That module's class, e.g. `Linear`.")
+    module_call: int | None = Field(default=None, description="Ops with the same number ran in the same call "
+                                    "of that module (one forward of a layer).")
     site: str = Field(default="", description="Ops with the same site come from the same code position, call "
                       "stack, module and op: the same step of a loop body in different iterations.")
     occurrence: int = Field(default=0, description="How many times this site ran before (the loop "
@@ -366,6 +370,8 @@ class Trace(Model):
     summary_params: list[SummaryParam] = Field(default_factory=list, description="The parameters the "
                                                "summaries' lists follow, in order.")
     updates: list[UpdateStep] = Field(default_factory=list, description="After the detailed passes.")
+    modules: dict[str, str] = Field(default_factory=dict, description="Every nn.Module called, by path: its "
+                                    "class (`net`: `Sequential`), containers that run no op themselves included.")
     gradcheck: GradCheck | None = None
     output: list[str] = Field(default_factory=list, description="Lines the program printed.")
     warnings: list[TraceWarning] = Field(default_factory=list)

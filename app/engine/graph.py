@@ -67,8 +67,10 @@ class OpRecord:
     span: Span | None
     source: str | None
     stack: tuple[str, ...] = ()
+    calls: tuple[int, ...] = ()
     module: str | None = None
     module_class: str | None = None
+    module_call: int | None = None
     site: str = ""  # the same code position, call stack and op in every iteration
     occurrence: int = 0  # how many times this site ran before this op
     grad_fn: object | None = None
@@ -167,7 +169,7 @@ class GraphBuilder:
             names.remove(name)
 
     def record_op(self, func, args, kwargs, result, site: Site | None, name_of=None,
-                  module: tuple[str, str] | None = None, op_name: str | None = None) -> OpRecord:
+                  module: tuple[str, str, int] | None = None, op_name: str | None = None) -> OpRecord:
         """Record one call. `name_of(tensor)` names a source tensor the graph has not seen yet."""
         if len(self.ops) >= self.limits.max_ops:
             raise ProgramError("limit", f"the program ran more than {self.limits.max_ops:,} tensor operations",
@@ -197,8 +199,8 @@ class GraphBuilder:
             inputs=inputs, outputs=[], output_positions=[position for position, _ in outputs],
             replay_args=self._replay_template(args), replay_kwargs=self._replay_template(kwargs or {}),
             inplace=inplace, span=site.span if site else None, source=site.text if site else None,
-            stack=site.stack if site else (), module=module[0] if module else None,
-            module_class=module[1] if module else None,
+            stack=site.stack if site else (), calls=site.calls if site else (), module=module[0] if module else None,
+            module_class=module[1] if module else None, module_call=module[2] if module else None,
         )
         record.site, record.occurrence = self._site_of(site, op, module)
         self.ops[op_id] = record
@@ -213,7 +215,7 @@ class GraphBuilder:
         self._attach_autograd(record, [tensor for _, tensor in outputs], input_tensors)
         return record
 
-    def _site_of(self, site: Site | None, op: str, module: tuple[str, str] | None) -> tuple[str, int]:
+    def _site_of(self, site: Site | None, op: str, module: tuple[str, str, int] | None) -> tuple[str, int]:
         """A short stable id for (code position, call stack, module, op), and this op's occurrence of it."""
         span = site.span if site else None
         key = ((span.line, span.col, span.end_line, span.end_col) if span else None,

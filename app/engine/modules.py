@@ -22,6 +22,7 @@ class ModuleCall:
     path: str
     kind: str  # the class name
     caller: int  # id() of the program frame the call was made from (0: none)
+    number: int  # counts module calls: the same number, the same call
 
 
 class ModuleTracker:
@@ -33,6 +34,8 @@ class ModuleTracker:
         self.paths: dict[int, str] = {}  # id(module) -> its path
         self.tensor_paths: dict[int, str] = {}  # id(parameter or buffer) -> its path
         self.stack: list[ModuleCall] = []
+        self.classes: dict[str, str] = {}  # path -> class name, of every module called (containers too)
+        self._calls_made = 0
         self.on_result = None
         self._handles: list = []
         self._keep_alive: list = []
@@ -50,11 +53,11 @@ class ModuleTracker:
         self.stack.clear()
 
     @property
-    def current(self) -> tuple[str, str] | None:
-        """(path, class name) of the innermost module call running now."""
+    def current(self) -> tuple[str, str, int] | None:
+        """(path, class name, call number) of the innermost module call running now."""
         if not self.stack:
             return None
-        return self.stack[-1].path, self.stack[-1].kind
+        return self.stack[-1].path, self.stack[-1].kind, self.stack[-1].number
 
     def called_from(self, frame) -> bool:
         """True while the innermost module call was made from `frame` (its ops are that call's insides)."""
@@ -62,7 +65,10 @@ class ModuleTracker:
 
     def _entered(self, module, args) -> None:
         frame = self.sites.program_frame()
-        self.stack.append(ModuleCall(module, self.path_of(module), type(module).__name__, id(frame) if frame else 0))
+        self._calls_made += 1
+        path, kind = self.path_of(module), type(module).__name__
+        self.classes.setdefault(path, kind)
+        self.stack.append(ModuleCall(module, path, kind, id(frame) if frame else 0, self._calls_made))
 
     def _left(self, module, args, output) -> None:
         if not self.stack or self.stack[-1].module is not module:

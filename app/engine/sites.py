@@ -30,6 +30,7 @@ class Site:
     text: str | None
     stack: tuple[str, ...] = ()
     key: tuple = ()  # (id(frame), f_lasti): the same key means the same call instruction, right now
+    calls: tuple[int, ...] = ()  # one number per `stack` entry: the same number, the same call
 
 
 class SiteFinder:
@@ -40,6 +41,10 @@ class SiteFinder:
         self.filename = filename
         self._positions: dict[object, list] = {}
         self._places: dict[tuple, tuple[Span | None, str | None]] = {}
+        # The program's frames on the stack at the last look, with their call numbers. Holding the
+        # frames keeps their ids from being reused by a later call while they are remembered.
+        self._live: dict[int, tuple[object, int]] = {}
+        self._calls_made = 0
 
     def program_frame(self, start=None):
         """The innermost frame of the program's code, or None (Grafo's own work, the warm-up)."""
@@ -63,12 +68,14 @@ class SiteFinder:
         if frame is None:
             return None
         span, text = self._place(frame.f_code, frame.f_lasti)
-        return Site(span=span, text=text, stack=self._stack(frame), key=(id(frame), frame.f_lasti))
+        stack, calls = self._stack(frame)
+        return Site(span=span, text=text, stack=stack, key=(id(frame), frame.f_lasti), calls=calls)
 
     def frame_site(self, frame, lasti: int | None = None) -> Site:
         """The site of a given program frame (a traceback entry, a frame the tracer kept)."""
         span, text = self._place(frame.f_code, frame.f_lasti if lasti is None else lasti)
-        return Site(span=span, text=text, stack=self._stack(frame))
+        stack, calls = self._stack(frame)
+        return Site(span=span, text=text, stack=stack, calls=calls)
 
     def code_span(self, code) -> Span | None:
         """The line a function of the program starts on (its `def`), or None for anyone else's code."""
@@ -101,12 +108,26 @@ class SiteFinder:
         end_col = end_col if end_col is not None else col
         return self.source_map.span_of(line, col, end_line, end_col), self.source_map.text_of(line, col, end_line, end_col)
 
-    def _stack(self, frame) -> tuple[str, ...]:
-        """The program's own functions from the outermost call to `frame` (module level omitted)."""
-        names = []
+    def _stack(self, frame) -> tuple[tuple[str, ...], tuple[int, ...]]:
+        """The program's own functions from the outermost call to `frame` (module level omitted), and
+        each one's call number: a frame seen at the last look keeps its number, a new one gets the next."""
+        frames = []
         while frame is not None:
             code = frame.f_code
             if code.co_filename == self.filename and code.co_name != "<module>":
-                names.append(code.co_qualname)
+                frames.append(frame)
             frame = frame.f_back
-        return tuple(reversed(names))
+        frames.reverse()
+        live = {}
+        for each in frames:
+            known = self._live.get(id(each))
+            if known is None or known[0] is not each:
+                self._calls_made += 1
+                known = (each, self._calls_made)
+            live[id(each)] = known
+        self._live = live
+        return tuple(each.f_code.co_qualname for each in frames), tuple(live[id(each)][1] for each in frames)
+
+    def forget_frames(self) -> None:
+        """Let go of the frames remembered (the run is over: their locals can be freed)."""
+        self._live = {}

@@ -40,8 +40,8 @@ def _op_node(record: OpRecord) -> OpNode:
         id=record.id, kind="op", op=record.op, label=record.label, params=record.params, grad_fn=record.grad_fn_name,
         internal_grad_fns=[type(node).__name__ for node in record.internal_grad_fns], saved=record.saved,
         inplace=record.inplace, inputs=list(record.inputs), outputs=list(record.outputs), span=record.span,
-        source=record.source, stack=list(record.stack), module=record.module, module_class=record.module_class,
-        site=record.site, occurrence=record.occurrence,
+        source=record.source, stack=list(record.stack), calls=list(record.calls), module=record.module,
+        module_class=record.module_class, module_call=record.module_call, site=record.site, occurrence=record.occurrence,
     )
 
 
@@ -93,6 +93,7 @@ def build_trace(run, info, gradcheck: GradCheck | None, elapsed_ms: float) -> Tr
         summaries=summaries,
         summary_params=list(info.summaries.params),
         updates=updates,
+        modules=dict(run.modules.classes),
         gradcheck=gradcheck,
         output=info.output.finish(),
         warnings=info.warnings,

@@ -117,6 +117,8 @@ class ProgramRun:
                                        key="program_exited", status=repr(exit_request.code)) from None
             except BaseException as error:  # noqa: BLE001 - whatever the program raised is its error
                 raise program_error(error, self.sites) from None
+            finally:
+                self.sites.forget_frames()
         self._name_from_globals()
 
     def _on_warning(self, message, category, filename, lineno, file=None, line=None) -> None:

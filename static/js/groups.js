@@ -1,5 +1,6 @@
 // Groups of a trace, from what the engine records on every op (app/trace_model.py): the program's own
-// function calls (`stack`), nn.Module calls (`module`, `module_class`), loop iterations (ops with the
+// function calls (`stack`, told apart by `calls`), nn.Module calls (`module`, `module_class`,
+// `module_call`; a container's class from `trace.modules`), loop iterations (ops with the
 // same `site` repeat once per iteration) and source lines (straight-line code). Long runs are cut into
 // blocks (iterations 0–99, lines 12–40) so that no group has more than a few dozen children: each
 // group is laid out on its own, and only when it is expanded. Pure data, no DOM.
@@ -15,22 +16,31 @@ export const LINE_GROUPS_ABOVE = 12; // straight-line code gathers its ops by li
 const isGroupId = (id) => typeof id === "string" && id.startsWith("g:");
 export { isGroupId };
 
-/** Scope path of an op: functions outside modules, module path segments, helper functions inside them. */
+/** Scope path of an op: functions outside modules, module path segments, helper functions inside them.
+ * `call` is the engine's number for that call when it sent one (the same number, the same call). */
 function scopes(op, moduleClass) {
   const out = [];
   const stack = op.stack ?? [];
-  const fn = (name) => ({ key: `f:${name}`, kind: "function", name });
-  if (!op.module) { for (const name of stack) out.push(fn(name)); return out; }
+  const fn = (k) => ({ key: `f:${stack[k]}`, kind: "function", name: stack[k], call: op.calls?.[k] });
+  if (!op.module) { stack.forEach((_, k) => out.push(fn(k))); return out; }
   const forward = stack.findIndex((s) => /\.forward$/.test(s));
-  const outer = forward < 0 ? stack : stack.slice(0, forward);
-  for (const name of outer) out.push(fn(name));
+  for (let k = 0; k < (forward < 0 ? stack.length : forward); k++) out.push(fn(k));
   const parts = op.module.split(".");
   for (let k = 1; k <= parts.length; k++) {
     const path = parts.slice(0, k).join(".");
-    out.push({ key: `m:${path}`, kind: "module", name: path, cls: moduleClass.get(path) ?? null });
+    const call = k === parts.length ? op.module_call ?? undefined : undefined;
+    out.push({ key: `m:${path}`, kind: "module", name: path, cls: moduleClass.get(path) ?? null, call });
   }
-  if (forward >= 0) for (const name of stack.slice(forward)) if (!/\.forward$/.test(name)) out.push(fn(name));
+  if (forward >= 0) for (let k = forward; k < stack.length; k++) if (!/\.forward$/.test(stack[k])) out.push(fn(k));
   return out;
+}
+
+/** Is the open call `open` the call the op's scope `scope` names? By number when the engine sent one;
+ * otherwise the op that started it running again means a new call (the next iteration). */
+function sameCall(open, scope, op) {
+  if (open.key !== scope.key) return false;
+  if (open.call !== undefined && scope.call !== undefined) return open.call === scope.call;
+  return !(op.site && open.firstSite === op.site);
 }
 
 /** Calls (function and module) as nested instances of ops, in execution order. */
@@ -40,9 +50,7 @@ function callTree(ops, moduleClass) {
   for (const op of ops) {
     const path = scopes(op, moduleClass);
     let d = 0;
-    // The op that started an open call running again means a new call of it (the next iteration).
-    while (d < path.length && d + 1 < open.length && open[d + 1].key === path[d].key &&
-           !(op.site && open[d + 1].firstSite === op.site)) d++;
+    while (d < path.length && d + 1 < open.length && sameCall(open[d + 1], path[d], op)) d++;
     open = open.slice(0, d + 1);
     for (let k = d; k < path.length; k++) {
       const call = { ...path[k], units: [], firstSite: op.site || null };
@@ -66,7 +74,7 @@ export function buildGroups(trace) {
     if (op && !seen.has(op.id)) { seen.add(op.id); ops.push(op); }
   }
   for (const n of trace.nodes) if (n.kind === "op" && !seen.has(n.id)) ops.push(n);
-  const moduleClass = new Map();
+  const moduleClass = new Map(Object.entries(trace.modules ?? {}));  // every module called, containers too
   for (const op of ops) if (op.module && op.module_class && !moduleClass.has(op.module)) moduleClass.set(op.module, op.module_class);
 
   const groups = new Map();

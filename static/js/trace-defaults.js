@@ -127,11 +127,13 @@ export const MODELS = {
    "span": "Span"
   },
   "defaults": {
+   "calls": [],
    "grad_fn": null,
    "inplace": false,
    "inputs": [],
    "internal_grad_fns": [],
    "module": null,
+   "module_call": null,
    "module_class": null,
    "occurrence": 0,
    "outputs": [],
@@ -275,6 +277,7 @@ export const MODELS = {
   "defaults": {
    "error": null,
    "gradcheck": null,
+   "modules": {},
    "output": [],
    "passes": [],
    "summaries": [],

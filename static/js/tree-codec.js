@@ -17,6 +17,8 @@ export function encodeTrace(trace) {
   const stack = new Array(n).fill("");
   const module = new Array(n).fill("");
   const moduleClass = new Array(n).fill("");
+  const calls = new Array(n).fill("");
+  const moduleCall = new Int32Array(n).fill(-1);
   trace.nodes.forEach((node, i) => {
     inputStart[i] = inputs.length;
     if (node.kind === "op") {
@@ -26,6 +28,8 @@ export function encodeTrace(trace) {
       stack[i] = (node.stack ?? []).join("\u0001");
       module[i] = node.module ?? "";
       moduleClass[i] = node.module_class ?? "";
+      calls[i] = (node.calls ?? []).join(",");
+      if (node.module_call != null) moduleCall[i] = node.module_call;
       for (const id of node.inputs) inputs.push(pos.get(id) ?? -1);
     } else if (node.producer != null && pos.has(node.producer)) {
       producer[i] = pos.get(node.producer);
@@ -33,13 +37,14 @@ export function encodeTrace(trace) {
   });
   inputStart[n] = inputs.length;
   const forward = Int32Array.from(trace.forward.map((s) => pos.get(s.op) ?? -1));
-  const columns = { isOp, line, producer, inputStart, inputs: Int32Array.from(inputs), forward };
-  return { columns, strings: { site, stack, module, moduleClass }, transfer: Object.values(columns).map((a) => a.buffer) };
+  const columns = { isOp, line, producer, inputStart, inputs: Int32Array.from(inputs), forward, moduleCall };
+  const strings = { site, stack, module, moduleClass, calls, modules: Object.entries(trace.modules ?? {}) };
+  return { columns, strings, transfer: Object.values(columns).map((a) => a.buffer) };
 }
 
 /** Columns -> a trace-like object for groups.js (ids are "n<position>"). */
 export function decodeTrace({ columns, strings }) {
-  const { isOp, line, producer, inputStart, inputs, forward } = columns;
+  const { isOp, line, producer, inputStart, inputs, forward, moduleCall } = columns;
   const nodes = [];
   for (let i = 0; i < isOp.length; i++) {
     if (isOp[i]) {
@@ -48,13 +53,15 @@ export function decodeTrace({ columns, strings }) {
       nodes.push({
         id: `n${i}`, kind: "op", site: strings.site[i], stack: strings.stack[i] ? strings.stack[i].split("\u0001") : [],
         module: strings.module[i] || null, module_class: strings.moduleClass[i] || null,
+        calls: strings.calls[i] ? strings.calls[i].split(",").map(Number) : [],
+        module_call: moduleCall[i] >= 0 ? moduleCall[i] : null,
         span: line[i] >= 0 ? { line: line[i] } : null, inputs: ins,
       });
     } else {
       nodes.push({ id: `n${i}`, kind: "tensor", producer: producer[i] >= 0 ? `n${producer[i]}` : null });
     }
   }
-  return { nodes, forward: Array.from(forward, (i) => ({ op: `n${i}` })) };
+  return { nodes, forward: Array.from(forward, (i) => ({ op: `n${i}` })), modules: Object.fromEntries(strings.modules) };
 }
 
 const NUMBERS = ["depth", "lo", "hi", "ops", "nodes", "first", "last", "lineMin", "lineMax", "index", "count", "from", "to", "line"];
