@@ -338,7 +338,7 @@ class GradCheckLeaf(Model):
 class GradCheck(Model):
     eps: float
     leaves: list[GradCheckLeaf] = Field(default_factory=list)
-    note: str | None = None
+    note: Message | None = Field(default=None, description="Why a root could not be checked.")
 
 
 class TraceWarning(Model):

@@ -21,7 +21,7 @@ from app.engine.backward import PassRecord
 from app.engine.graph import GraphBuilder, OpRecord, TensorRef
 from app.engine.values import json_number
 from app.errors import ProgramError
-from app.trace_model import GradCheck, GradCheckElement, GradCheckLeaf
+from app.trace_model import GradCheck, GradCheckElement, GradCheckLeaf, Message
 
 _REPLAY_OP_BUDGET = 20_000  # op replays per root: a 1,000-op graph checks 6 elements, the lesson all
 
@@ -137,7 +137,7 @@ def check_gradients(graph: GraphBuilder, passes: list[PassRecord], eps: float, d
             except ProgramError:
                 raise
             except Exception as error:
-                result.note = f"J could not be recomputed for the gradient check: {error}"
+                result.note = Message(key="gradcheck_not_recomputed", params={"error": str(error)[:300]})
                 continue
             per_element_cost = 3 * max(1, len(replay.ops))
             limit = max(1, min(budget, _REPLAY_OP_BUDGET // per_element_cost))

@@ -29,6 +29,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "An inner autograd step of {op}; the rule for the whole call is shown at step {step}.",
         "pt-BR": "Um passo interno do autograd dentro de {op}; a regra da chamada inteira aparece no passo {step}.",
     },
+    "gradcheck_not_recomputed": {
+        "en": "J could not be recomputed for the gradient check: {error}",
+        "pt-BR": "Não foi possível recalcular J para a verificação do gradiente: {error}",
+    },
     "seed": {
         "en": "backward() starts at {root} with d{root}/d{root} = {value}.",
         "pt-BR": "O backward() começa em {root} com d{root}/d{root} = {value}.",

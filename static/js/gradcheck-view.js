@@ -44,11 +44,11 @@ function epsForm(eps, busy, t) {
 export function renderGradcheckView(el, { gradcheck: gc, eps, busy, t, message, index = null }) {
   let html = epsForm(eps, busy, t);
   if (!gc || !gc.leaves.length) {
-    el.innerHTML = html + `<p class="muted">${h(gc?.note ?? t("gradcheck.empty"))}</p>`;
+    el.innerHTML = html + `<p class="muted">${h(gc?.note ? message(gc.note) : t("gradcheck.empty"))}</p>`;
     return;
   }
   html += `<p>${h(t("gradcheck.intro", { eps: gc.eps }))}</p>`;
-  if (gc.note) html += `<p class="note">${h(gc.note)}</p>`;
+  if (gc.note) html += `<p class="note">${h(message(gc.note))}</p>`;
   for (const leaf of gc.leaves) {
     html += `<h4><button type="button" class="link" data-node="${h(leaf.leaf)}">${h(leaf.name)}</button>` +
       (leaf.max_abs_error != null ? ` <span class="muted">${h(t("gradcheck.maxError", { value: fmtFull(leaf.max_abs_error) }))}</span>` : "") + "</h4>";

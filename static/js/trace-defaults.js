@@ -67,7 +67,8 @@ export const MODELS = {
   "children": {
    "leaves": {
     "each": "GradCheckLeaf"
-   }
+   },
+   "note": "Message"
   },
   "defaults": {
    "leaves": [],

@@ -111,3 +111,17 @@ def test_two_passes_with_retain_graph_accumulate_to_minus_56():
     accumulations = [s.accumulated.data for s in result.backward if s.kind == "accumulate"]
     assert accumulations == [[-28.0], [-56.0]]
     assert result.output == ["tensor([-56.])"]
+
+
+def test_a_root_that_cannot_be_recomputed_is_said_with_a_message_key(monkeypatch):
+    """The note is a key and parameters, so the page says it in the reader's language."""
+    from app.engine import gradcheck
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no replay for this op")
+
+    monkeypatch.setattr(gradcheck, "Replay", broken)
+    result = trace(LESSON)
+    assert result.gradcheck.leaves == []
+    assert result.gradcheck.note.key == "gradcheck_not_recomputed"
+    assert result.gradcheck.note.params == {"error": "no replay for this op"}

@@ -283,6 +283,7 @@ export default {
   "msg.rule_not_documented": "The local derivative rule for {op} is not documented yet.",
   "msg.rule_unverified": "Grafo's rule for {op} does not fit this call (its numbers differ from the gradient torch sent), so it is not shown.",
   "msg.internal_step": "An inner autograd step of {op}; the rule for the whole call is shown at step {step}.",
+  "msg.gradcheck_not_recomputed": "J could not be recomputed for the gradient check: {error}",
   "msg.seed": "backward() starts at {root} with d{root}/d{root} = {value}.",
   "msg.process_aborted": "The program's process aborted (SIGABRT), most often for lack of memory.",
   "msg.syntax_error": "Python cannot read this line: {detail}.",

@@ -282,6 +282,7 @@ export default {
   "msg.rule_not_documented": "A regra local de derivada de {op} ainda não está documentada.",
   "msg.rule_unverified": "A regra do Grafo para {op} não se aplica a esta chamada (os números diferem do gradiente que o torch enviou), então ela não é mostrada.",
   "msg.internal_step": "Um passo interno do autograd dentro de {op}; a regra da chamada inteira aparece no passo {step}.",
+  "msg.gradcheck_not_recomputed": "Não foi possível recalcular J para a verificação do gradiente: {error}",
   "msg.seed": "O backward() começa em {root} com d{root}/d{root} = {value}.",
   "msg.process_aborted": "O processo do programa abortou (SIGABRT), quase sempre por falta de memória.",
   "msg.syntax_error": "O Python não consegue ler esta linha: {detail}.",
