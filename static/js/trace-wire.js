@@ -1,9 +1,12 @@
 // A trace as it arrives (contract version 3) made whole: the fields left out because they equal their
 // defaults are put back, a one-element tensor gets its min/max/mean (its single number), and the
 // edges are derived from each op's inputs and outputs. The rest of the page reads whole traces only.
+// A 10,000-op trace holds about 100,000 objects, so each model's filling is prepared once, and a
+// default list or dict is a new literal (structuredClone per field cost more than the rest).
 import { MODELS } from "./trace-defaults.js";
 
 const whole = new WeakSet();
+const fillers = new Map();
 
 /** The same object, completed in place (a trace already completed is returned as it is). */
 export function inflateTrace(trace) {
@@ -16,21 +19,39 @@ export function inflateTrace(trace) {
 
 function fill(value, shape) {
   if (value === null || value === undefined || shape === undefined) return;
-  if (typeof shape === "string") return fillModel(value, shape);
-  if (shape.each) return Array.isArray(value) && value.forEach((item) => fill(item, shape.each));
-  if (shape.values) return Object.values(value).forEach((item) => fill(item, shape.values));
-  if (shape.kind) return fill(value, shape.kind[value.kind]);
+  if (typeof shape === "string") return fillerOf(shape)(value);
+  if (shape.each) { if (Array.isArray(value)) for (const item of value) fill(item, shape.each); return; }
+  if (shape.values) { for (const key in value) fill(value[key], shape.values); return; }
+  if (shape.kind) fill(value, shape.kind[value.kind]);
 }
 
-function fillModel(object, name) {
+function fillerOf(name) {
+  let filler = fillers.get(name);
+  if (!filler) fillers.set(name, (filler = makeFiller(name)));
+  return filler;
+}
+
+function makeFiller(name) {
   const model = MODELS[name];
-  for (const [field, value] of Object.entries(model.defaults)) {
-    if (!(field in object)) object[field] = value !== null && typeof value === "object" ? structuredClone(value) : value;
+  const defaults = Object.entries(model.defaults).map(([field, value]) => [field, fresh(value)]);
+  const children = Object.entries(model.children);
+  const statistics = name === "TensorValue";
+  return (object) => {
+    for (const [field, make] of defaults) if (!(field in object)) object[field] = make();
+    for (const [field, shape] of children) fill(object[field], shape);
+    if (statistics && object.numel === 1 && !object.truncated && object.min == null) {
+      object.min = object.max = object.mean = singleNumber(object.data);
+    }
+  };
+}
+
+/** A function making the default anew each time (no two objects share a list). */
+function fresh(value) {
+  if (Array.isArray(value) && value.length === 0) return () => [];
+  if (value !== null && typeof value === "object") {
+    return Object.keys(value).length === 0 ? () => ({}) : () => structuredClone(value);
   }
-  for (const [field, shape] of Object.entries(model.children)) fill(object[field], shape);
-  if (name === "TensorValue" && object.numel === 1 && !object.truncated && object.min == null) {
-    object.min = object.max = object.mean = singleNumber(object.data);
-  }
+  return () => value;
 }
 
 function singleNumber(data) {
