@@ -113,6 +113,14 @@ export function createGraphPane(container, { t, onSelect, onActivate, onExpanded
     queueMicrotask(layout);
   }
 
+  /** The language changed: every box measured again for its new words and laid out again, the
+   * camera left where it is (Portuguese words are longer: "operações", "ainda não calculado"). */
+  function relabel() {
+    if (!index) return;
+    sizes = new Map();
+    layout();
+  }
+
   function setExpanded(next, { keep = null, then = null } = {}) {
     if (!tree) return;
     expanded = next;
@@ -412,7 +420,7 @@ export function createGraphPane(container, { t, onSelect, onActivate, onExpanded
   }
 
   return {
-    load, settings, decorate, follow, toggle, setExpanded, expandAll, collapseAll, jumpTo, reveal, itemOf, cancel,
+    load, settings, relabel, decorate, follow, toggle, setExpanded, expandAll, collapseAll, jumpTo, reveal, itemOf, cancel,
     fit,
     transform: () => view.transform(),
     moving: () => view.moving(), // the camera is on its way somewhere (tests wait for it)

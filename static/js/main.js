@@ -323,7 +323,7 @@ $("notices").addEventListener("click", (event) => {
 
 // ---- the one render loop ----------------------------------------------------------------------
 store.subscribe((s, changed) => {
-  if (changed.has("lang")) { renderLanguage(s); training.render(); }
+  if (changed.has("lang")) { renderLanguage(s); training.render(); pane.relabel(); }
   if (changed.has("index")) {
     rawTimeline = s.timeline;
     pane.load(s.index, { showConstants: s.showConstants, presentation: s.presentation });

@@ -498,3 +498,40 @@ def test_portuguese_leaves_nothing_in_english(lesson):
     page.keyboard.press("Control+f")
     assert page.get_attribute(".cm-search input[name=search]", "placeholder") == "Buscar"
     screenshot(page, "classroom-pt-everywhere")
+
+
+# ---- words that grow in another language ---------------------------------------------------------
+
+OVERFLOW = """() => {
+  const out = [];
+  for (const g of document.querySelectorAll('#graph svg g.node, #graph svg g.frame-head')) {
+    const shape = g.querySelector(':scope > rect.shape, :scope > rect.frame-head-shape');
+    if (!shape) continue;
+    const right = shape.getBBox().x + shape.getBBox().width;
+    for (const text of g.querySelectorAll(':scope > text')) {
+      if (!text.textContent) continue;
+      const box = text.getBBox();
+      if (box.x + box.width > right + 1) out.push([g.getAttribute('data-id'), text.textContent, Math.round(box.x + box.width - right)]);
+    }
+  }
+  return out;
+}"""
+
+
+def test_switching_language_measures_the_boxes_again(lesson):
+    """Portuguese words are longer: after a switch every box is measured for its new words."""
+    page = lesson
+    painted = page.evaluate("window.__grafo.painted")
+    # 300 iterations drawn as closed groups whose words ("iterations 0-99 · 200 ops") grow in Portuguese.
+    set_program(page, "import torch\nh = torch.tensor([0.5, -0.25, 1.0], requires_grad=True)\n"
+                      "for i in range(300):\n    h = h * 1.01 + 0.01\nJ = h.sum()\nJ.backward()\n")
+    page.keyboard.press("Control+Enter")
+    wait_for_graph(page, after=painted)
+    page.locator("#step-text").click()
+    page.keyboard.press("End")
+    assert page.evaluate(OVERFLOW) == []
+    painted = page.evaluate("window.__grafo.painted")
+    page.click("[data-lang=pt-BR]")
+    wait_for_graph(page, after=painted)
+    assert page.evaluate(OVERFLOW) == []
+    screenshot(page, "classroom-language-switch-pt")
