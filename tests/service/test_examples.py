@@ -202,19 +202,22 @@ def test_example_training_loop(client):
     y = 2 * x
     w = torch.ones(1, requires_grad=True)
     optimizer = torch.optim.SGD([w], lr=0.01)
-    losses, printed = [], []
+    losses, printed, first_step = [], [], None
     for step in range(20):
         J = ((x * w - y) ** 2).sum()
         optimizer.zero_grad()
         J.backward()
+        before = w.item()
         optimizer.step()
+        first_step = first_step or (before, w.grad.item(), w.item())
         losses.append(J.item())
         printed.append(f"step {step}: J = {J.item():.4f}, w = {w.item():.4f}")
     assert data["output"] == printed
     assert [s["loss"] for s in data["summaries"]] == pytest.approx(losses)
     assert [p["index"] for p in data["passes"]] == [0, 19]
     first = next(u for u in data["updates"] if u["kind"] == "optimizer" and u["pass_index"] == 0)
-    assert first["params"][0]["text"] == "w ← w − lr·dJ/dw = 1 − 0.01·(-28) = 1.28"
+    before, grad, after = first_step  # the seed lesson's numbers: 1, -28 and 1.28
+    assert first["params"][0]["text"] == f"w ← w − lr·dJ/dw = {before:g} − 0.01·({grad:g}) = {after:g}"
     _close(tensor_named(data, "w")["grad"]["data"], w.grad)
 
 
