@@ -113,6 +113,16 @@ export function createGraphPane(container, { t, onSelect, onActivate, onExpanded
     queueMicrotask(layout);
   }
 
+  /** The window changed size: a flat graph may read better the other way now, so it is laid out
+   * afresh and fitted. (The cache is not keyed by the pane's size on purpose: the pane's height moves
+   * with the explanation at every step, and a graph must not turn round while it is being stepped.) */
+  function resized() {
+    if (!tree) return;
+    cache.clear();
+    fitNext = true;
+    layout();
+  }
+
   /** The language changed: every box measured again for its new words and laid out again, the
    * camera left where it is (Portuguese words are longer: "operações", "ainda não calculado"). */
   function relabel() {
@@ -420,7 +430,7 @@ export function createGraphPane(container, { t, onSelect, onActivate, onExpanded
   }
 
   return {
-    load, settings, relabel, decorate, follow, toggle, setExpanded, expandAll, collapseAll, jumpTo, reveal, itemOf, cancel,
+    load, settings, relabel, resized, decorate, follow, toggle, setExpanded, expandAll, collapseAll, jumpTo, reveal, itemOf, cancel,
     fit,
     transform: () => view.transform(),
     moving: () => view.moving(), // the camera is on its way somewhere (tests wait for it)

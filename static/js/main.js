@@ -443,7 +443,8 @@ document.addEventListener("keydown", (event) => {
   if (event.key === "Escape" && !exportMenu.hidden) { exportMenu.hidden = true; $("btn-export").focus(); }
   if ((event.key === "f" || event.key === "F") && !event.target.closest?.(".cm-editor, input, select, textarea")) pane.fit({ whole: true });
 });
-window.addEventListener("resize", () => pane.fit({ animate: false }));
+let resizeTimer = null;  // a window dragged to a new size sends many events: lay out once it rests
+window.addEventListener("resize", () => { clearTimeout(resizeTimer); resizeTimer = setTimeout(() => pane.resized(), 150); });
 
 function renderLegend() {
   const items = ["param", "constant", "intermediate", "root"].map((r) => `<li title="${h(t(`legend.${r}Title`))}"><span class="swatch role-${r}"></span>${h(t(`legend.${r}`))}</li>`);

@@ -217,6 +217,32 @@ def test_the_layout_runs_along_the_panes_longer_side(browser, server_url, watch,
     assert not watch.console_errors
 
 
+def test_a_window_resized_from_tall_to_wide_turns_the_layout(browser, server_url, watch):
+    """The direction is chosen again when the window changes shape (a projector's window dragged wider)."""
+    context = localhost_only_context(browser, server_url, watch)
+    page = context.new_page()
+    page.set_viewport_size({"width": 760, "height": 1000})
+    try:
+        page.goto("/")
+        wait_for_graph(page)
+        painted = page.evaluate("window.__grafo.painted")
+        page.check("#toggle-presentation")
+        wait_for_graph(page, after=painted)
+        seen = node_boxes(page)
+        root = seen["nodes"].pop("J")
+        assert all((root[1] + root[3]) / 2 > b[3] for b in seen["nodes"].values()), seen  # top to bottom
+        painted = page.evaluate("window.__grafo.painted")
+        page.set_viewport_size({"width": 1366, "height": 768})
+        wait_for_graph(page, after=painted)
+        seen = node_boxes(page)
+        root = seen["nodes"].pop("J")
+        assert all((root[0] + root[2]) / 2 > b[2] for b in seen["nodes"].values()), seen  # left to right
+        screenshot(page, "classroom-direction-resized")
+    finally:
+        context.close()
+    assert not watch.console_errors
+
+
 # ---- the maths on screen ---------------------------------------------------------------------------
 
 def test_dJ_dJ_is_one_in_every_pass_and_only_leaves_accumulate(lesson):
