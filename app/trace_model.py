@@ -6,10 +6,11 @@ tensor's min, max and mean (they equal its `data`); edges are not sent, they fol
 `static/js/trace-wire.js`, restores all of them. A 10,000-op loop's trace is 10.6 MB this way
 (18.5 MB with everything).
 
-Version 3 leaves edges and defaults out. Version 2 (real Python): `passes` and `backward` hold the *detailed* passes only (the first, the last
-and any asked for); `summaries` has one cheap line per pass; `updates` are optimizer and manual
-parameter updates; a non-leaf tensor's `grad` is its gradient in the last pass that reached it; a
-trace sent with an error (`error`) is the part of the program that ran.
+Version 3 leaves edges and defaults out. Version 2 (real Python): `passes` and `backward` hold the
+*detailed* passes only (the first, the last and any asked for); `summaries` has one cheap line per
+pass; `updates` are optimizer and manual parameter updates; a non-leaf tensor's `grad` is its
+gradient in the last pass that reached it; a trace sent with an error (`error`) is the part of the
+program that ran.
 
 A trace is a bipartite graph of tensor nodes and op nodes, plus the order things happened in:
 forward steps in execution order, backward steps in the order the autograd engine really ran them.

@@ -8,7 +8,11 @@ from app.trace_model import Trace
 
 def whole(sent: dict) -> dict:
     """Every field present, edges included, as plain JSON values."""
-    trace = Trace.model_validate(sent)
+    return whole_json(Trace.model_validate(sent))
+
+
+def whole_json(trace: Trace) -> dict:
+    """A trace as plain JSON values with every field, edges included: what the page works from."""
     data = trace.model_dump(mode="json")
     data["edges"] = [edge.model_dump(mode="json") for edge in trace.edges]
     return data

@@ -1,7 +1,7 @@
 // Wires the page: state store, editor, API, layout worker, graph renderer, player, inspector, panels,
 // URL state and export. Each concern lives in its own module; this one only connects them.
 import { createStore, initialState } from "./state.js";
-import { t, message, translatePage, setLanguage, initialLanguage, rememberLanguage, exampleText } from "./i18n/index.js";
+import { t, message, errorWords, translatePage, setLanguage, initialLanguage, rememberLanguage, exampleText } from "./i18n/index.js";
 import { traceProgram, fetchExamples } from "./api.js";
 import { inflateTrace } from "./trace-wire.js";
 import { indexTrace, stepWords } from "./model.js";
@@ -125,11 +125,6 @@ async function runTrace(source = editor.getText()) {
   });
   programHash = { source, hash: await encodeProgram(source) };
   syncAddress();
-}
-
-/** An error in the reader's language when Grafo worded it (`key`), else in torch's own words. */
-function errorWords(e) {
-  return e.key ? message({ key: e.key, params: e.params }) : e.message;
 }
 
 // ---- the address bar: the program, and the step, selection, eps and language shown -------------

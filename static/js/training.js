@@ -8,7 +8,7 @@ import { fmtNumber, escapeHtml as h } from "./format.js";
 import { isTraining, detailedPasses, passView, passTimeline, nodeKeys, shapeOf, updateLines } from "./passes.js";
 import { createLossChart, logPossible, logByDefault } from "./loss-chart.js";
 import { paramPlotsHtml, bindParamPlots } from "./param-plots.js";
-import { message } from "./i18n/index.js";
+import { errorWords } from "./i18n/index.js";
 
 const MAX_ASKED = 16; // POST /api/trace takes at most 16 passes to record in full
 
@@ -110,10 +110,7 @@ export function createTraining(el, { store, t, requestTrace, canRequest = () => 
   }
 
   /** Why a pass could not be fetched, in the reader's language: Grafo's message, else the kind of failure. */
-  function failureWords(error) {
-    if (!error) return "";
-    return error.key ? message({ key: error.key, params: error.params }) : `${t(`error.kind.${error.kind}`)}.`;
-  }
+  const failureWords = (error) => (error ? errorWords(error, `${t(`error.kind.${error.kind}`)}.`) : "");
 
   function pick(k) {
     const s = S();

@@ -282,6 +282,7 @@ def test_the_page_restores_a_trace_sent_without_its_defaults(lesson, server_url)
     from app.errors import ProgramError
     from app.examples import EXAMPLES
     from app.trace_model import wire_json
+    from tests.whole import whole_json
 
     for example in EXAMPLES:
         try:
@@ -292,8 +293,7 @@ def test_the_page_restores_a_trace_sent_without_its_defaults(lesson, server_url)
           const { inflateTrace } = await import('/static/js/trace-wire.js');
           return inflateTrace(JSON.parse(sent));
         }""", wire_json(result))
-        expected = result.model_dump(mode="json")
-        expected["edges"] = [edge.model_dump(mode="json") for edge in result.edges]
+        expected = whole_json(result)
         assert whole == expected, (example.id, first_difference(whole, expected))
 
 

@@ -48,6 +48,11 @@ export function message(m) {
   return current[key] ?? en[key] ? t(key, m.params ?? {}) : m.key;
 }
 
+/** An error in the reader's language when Grafo worded it (`key`), else `otherwise` (torch's own words). */
+export function errorWords(e, otherwise = e.message) {
+  return e.key ? message({ key: e.key, params: e.params }) : otherwise;
+}
+
 /** An example's title and description in the current language (API field `translations`, when sent). */
 export function exampleText(ex) {
   const tr = ex.translations?.[current.lang] ?? {};
